@@ -1,0 +1,418 @@
+/*
+ * tlsv.h -- the whole public API of tlsv, a TLS library in C.
+ *
+ * tlsv implements the SSL/TLS protocol family itself and takes only
+ * cryptographic primitives and X.509 from OpenSSL's libcrypto. Its
+ * configuration model is the one of Python's `ssl` module:
+ *
+ *   Python                                   tlsv
+ *   ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  tlsv_ctx_new(TLSV_PROTOCOL_TLS_CLIENT, &err)
+ *   ctx.options |= ssl.OP_NO_TLSv1_3         tlsv_ctx_add_options(ctx, TLSV_OP_NO_TLSv1_3)
+ *   ctx.options &= ~ssl.OP_NO_TICKET         tlsv_ctx_clear_options(ctx, TLSV_OP_NO_TICKET)
+ *   ctx.options = x                          tlsv_ctx_set_options(ctx, x)
+ *   ctx.minimum_version = TLSVersion.TLSv1_2 tlsv_ctx_set_minimum_version(ctx, TLSV_VERSION_TLSv1_2)
+ *   ctx.maximum_version                      tlsv_ctx_get_maximum_version(ctx)
+ *   ctx.verify_mode = ssl.CERT_NONE          tlsv_ctx_set_verify_mode(ctx, TLSV_CERT_NONE)
+ *   ctx.check_hostname = False               tlsv_ctx_set_check_hostname(ctx, 0)
+ *
+ * Conventions
+ *   - Functions returning int return 0 on success and -1 on failure, unless
+ *     documented otherwise. On failure the context (or connection) records a
+ *     tlsv_error that tlsv_ctx_last_error() returns: a stable reason name,
+ *     the alert involved, which side decided, and a sentence that explains
+ *     the failure in terms of the configuration.
+ *   - Objects are created by *_new and released by *_free; *_free(NULL) is a
+ *     no-op. Strings returned as `const char *` are static unless documented.
+ *   - Deprecated constants (the version-specific protocols, TLS 1.0/1.1 and
+ *     SSL 3.0 version values, the OP_NO_SSLv3 / OP_NO_TLSv1* flags) raise a
+ *     compile-time deprecation warning where a program uses them, the C
+ *     counterpart of Python's DeprecationWarning. Define
+ *     TLSV_SILENCE_DEPRECATION before including this header to silence them.
+ *
+ * Thread safety: a tlsv_ctx may be shared read-only by many threads once
+ * configured; configuring it concurrently with its use is not supported.
+ */
+#ifndef TLSV_H
+#define TLSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Marks the functions libtlsv exports (everything else stays hidden). */
+#if defined(TLSV_BUILDING_LIBRARY) && (defined(__GNUC__) || defined(__clang__))
+#define TLSV_API __attribute__((visibility("default")))
+#else
+#define TLSV_API
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Build information                                                      */
+/* ---------------------------------------------------------------------- */
+
+#define TLSV_VERSION_MAJOR 0
+#define TLSV_VERSION_MINOR 1
+#define TLSV_VERSION_PATCH 0
+#define TLSV_VERSION_TEXT "0.1.0"
+
+/* The library's version as text, e.g. "0.1.0". */
+TLSV_API const char *tlsv_library_version(void);
+
+/* 1 if this build of the library speaks SSL 3.0 (configured with
+ * -DTLSV_ENABLE_SSL3=ON), 0 otherwise (the default). Python: ssl.HAS_SSLv3. */
+TLSV_API int tlsv_has_ssl3(void);
+
+#if defined(TLSV_SILENCE_DEPRECATION) || defined(TLSV_BUILDING_LIBRARY)
+#define TLSV_DEPRECATED(msg)
+#elif defined(__GNUC__) || defined(__clang__)
+#define TLSV_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
+#define TLSV_DEPRECATED(msg)
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Protocol constants (Python: ssl.PROTOCOL_*; same numeric values)        */
+/* ---------------------------------------------------------------------- */
+
+typedef enum tlsv_protocol {
+    /* SSL 3.0 only. Insecure (RFC 7568). Only in a build configured with
+     * -DTLSV_ENABLE_SSL3=ON; otherwise tlsv_ctx_new() fails with
+     * SSLV3_NOT_COMPILED_IN. */
+    TLSV_PROTOCOL_SSLv3 TLSV_DEPRECATED("TLSV_PROTOCOL_SSLv3 is deprecated and insecure (RFC 7568); use TLSV_PROTOCOL_TLS_CLIENT or TLSV_PROTOCOL_TLS_SERVER") = 1,
+    /* Either side, negotiates the highest common version. */
+    TLSV_PROTOCOL_TLS TLSV_DEPRECATED("TLSV_PROTOCOL_TLS is deprecated; use TLSV_PROTOCOL_TLS_CLIENT or TLSV_PROTOCOL_TLS_SERVER") = 2,
+    /* Alias of TLSV_PROTOCOL_TLS (tlsv_ctx_get_protocol() reports TLS). */
+    TLSV_PROTOCOL_SSLv23 TLSV_DEPRECATED("TLSV_PROTOCOL_SSLv23 (alias of TLSV_PROTOCOL_TLS) is deprecated; use TLSV_PROTOCOL_TLS_CLIENT or TLSV_PROTOCOL_TLS_SERVER") = 2,
+    /* Exactly one version; OP_NO_* flags and version bounds do not apply. */
+    TLSV_PROTOCOL_TLSv1 TLSV_DEPRECATED("TLSV_PROTOCOL_TLSv1 is deprecated (RFC 8996); use TLSV_PROTOCOL_TLS_CLIENT/SERVER with version bounds") = 3,
+    TLSV_PROTOCOL_TLSv1_1 TLSV_DEPRECATED("TLSV_PROTOCOL_TLSv1_1 is deprecated (RFC 8996); use TLSV_PROTOCOL_TLS_CLIENT/SERVER with version bounds") = 4,
+    TLSV_PROTOCOL_TLSv1_2 TLSV_DEPRECATED("TLSV_PROTOCOL_TLSv1_2 is deprecated; use TLSV_PROTOCOL_TLS_CLIENT/SERVER with maximum_version TLSv1_2") = 5,
+    /* Client side only: verifies the peer and checks the hostname by default. */
+    TLSV_PROTOCOL_TLS_CLIENT = 16,
+    /* Server side only. */
+    TLSV_PROTOCOL_TLS_SERVER = 17
+} tlsv_protocol;
+
+/* The constant's Python name without prefix, e.g. "PROTOCOL_TLS_CLIENT";
+ * "PROTOCOL_TLS" for the SSLv23 alias; NULL for an unknown value. */
+TLSV_API const char *tlsv_protocol_name(int protocol);
+
+/* ---------------------------------------------------------------------- */
+/* Versions (Python: ssl.TLSVersion; same numeric values)                 */
+/* ---------------------------------------------------------------------- */
+
+typedef enum tlsv_version {
+    TLSV_VERSION_MINIMUM_SUPPORTED = -2, /* as a bound: no lower bound */
+    TLSV_VERSION_MAXIMUM_SUPPORTED = -1, /* as a bound: no upper bound */
+    TLSV_VERSION_SSLv3 TLSV_DEPRECATED("SSL 3.0 is deprecated and insecure (RFC 7568)") = 0x0300,
+    TLSV_VERSION_TLSv1 TLSV_DEPRECATED("TLS 1.0 is deprecated (RFC 8996)") = 0x0301,
+    TLSV_VERSION_TLSv1_1 TLSV_DEPRECATED("TLS 1.1 is deprecated (RFC 8996)") = 0x0302,
+    TLSV_VERSION_TLSv1_2 = 0x0303,
+    TLSV_VERSION_TLSv1_3 = 0x0304
+} tlsv_version;
+
+/* Python's SSLSocket.version() spelling: "TLSv1.3", "TLSv1.2", "TLSv1.1",
+ * "TLSv1" (not "TLSv1.0"), "SSLv3"; NULL for anything else. */
+TLSV_API const char *tlsv_version_string(int version);
+
+/* The TLSVersion member name: "TLSv1_2", "MINIMUM_SUPPORTED", ...; NULL
+ * for a value that is not a member. */
+TLSV_API const char *tlsv_version_name(int version);
+
+/* Parses a member name ("TLSv1_2", "MAXIMUM_SUPPORTED", also "TLSv1.2")
+ * into *out. Returns 0, or -1 if the text names no version. */
+TLSV_API int tlsv_version_parse(const char *text, int *out);
+
+/* ---------------------------------------------------------------------- */
+/* Options (Python: ssl.OP_*; OpenSSL's bit values)                       */
+/* ---------------------------------------------------------------------- */
+
+typedef uint64_t tlsv_options;
+
+/* OP_ALL: tlsv's interoperability workarounds, the bits of OpenSSL's
+ * SSL_OP_ALL that Python keeps (0x80000050):
+ *   0x00000010 SSL_OP_SAFARI_ECDHE_ECDSA_BUG         accepted; tlsv has no such bug to work around
+ *   0x00000040 SSL_OP_TLSEXT_PADDING                  send the RFC 7685 padding extension when a
+ *                                                     ClientHello would be 256..511 bytes long
+ *   0x80000000 SSL_OP_CRYPTOPRO_TLSEXT_BUG            accepted; tlsv has no GOST suites
+ * Like Python's, it leaves the TLS 1.0 CBC 1/n-1 record splitting on; set
+ * TLSV_OP_DONT_INSERT_EMPTY_FRAGMENTS to switch that off. */
+#define TLSV_OP_ALL                        ((tlsv_options)0x80000050u)
+#define TLSV_OP_DONT_INSERT_EMPTY_FRAGMENTS ((tlsv_options)0x00000800u)
+#define TLSV_OP_IGNORE_UNEXPECTED_EOF      ((tlsv_options)0x00000080u)
+#define TLSV_OP_NO_TICKET                  ((tlsv_options)0x00004000u)
+#define TLSV_OP_NO_COMPRESSION             ((tlsv_options)0x00020000u)
+#define TLSV_OP_ENABLE_MIDDLEBOX_COMPAT    ((tlsv_options)0x00100000u)
+#define TLSV_OP_CIPHER_SERVER_PREFERENCE   ((tlsv_options)0x00400000u)
+#define TLSV_OP_LEGACY_SERVER_CONNECT      ((tlsv_options)0x00000004u)
+#define TLSV_OP_NO_RENEGOTIATION           ((tlsv_options)0x40000000u)
+/* SSL 2.0 is never spoken; the flag is 0 (as in OpenSSL 1.1+ and Python
+ * 3.11), accepted and harmless. */
+#define TLSV_OP_NO_SSLv2                   ((tlsv_options)0)
+
+/* The version flags. Deprecated, as in Python: prefer minimum_version and
+ * maximum_version. They are ignored on version-specific contexts
+ * (TLSV_PROTOCOL_TLSv1 ... TLSv1_2), as OpenSSL does. */
+enum {
+    TLSV_OP_NO_SSLv3 TLSV_DEPRECATED("OP_NO_SSL*/OP_NO_TLS* options are deprecated; use minimum_version/maximum_version") = 0x02000000,
+    TLSV_OP_NO_TLSv1 TLSV_DEPRECATED("OP_NO_SSL*/OP_NO_TLS* options are deprecated; use minimum_version/maximum_version") = 0x04000000,
+    TLSV_OP_NO_TLSv1_2 TLSV_DEPRECATED("OP_NO_SSL*/OP_NO_TLS* options are deprecated; use minimum_version/maximum_version") = 0x08000000,
+    TLSV_OP_NO_TLSv1_1 TLSV_DEPRECATED("OP_NO_SSL*/OP_NO_TLS* options are deprecated; use minimum_version/maximum_version") = 0x10000000,
+    TLSV_OP_NO_TLSv1_3 TLSV_DEPRECATED("OP_NO_SSL*/OP_NO_TLS* options are deprecated; use minimum_version/maximum_version") = 0x20000000
+};
+
+/* Looks up an option by name, with or without "OP_" ("NO_TLSv1_1",
+ * "OP_ALL"). Returns 0 and sets *out, or -1 for an unknown name. */
+TLSV_API int tlsv_option_parse(const char *name, tlsv_options *out);
+
+/* Writes the names of the known bits set in `options` to buf, joined by
+ * '|' (e.g. "OP_ALL|OP_NO_SSLv3"), plus the hex value of unknown bits.
+ * Returns the length it needed (like snprintf). */
+TLSV_API size_t tlsv_options_describe(tlsv_options options, char *buf, size_t len);
+
+/* ---------------------------------------------------------------------- */
+/* Errors that explain                                                    */
+/* ---------------------------------------------------------------------- */
+
+/* Stable reason codes. Names (tlsv_reason_name) are Python's / OpenSSL's
+ * where one exists. Codes may be added; existing ones keep their meaning. */
+typedef enum tlsv_reason {
+    TLSV_R_OK = 0,
+    /* configuration */
+    TLSV_R_INVALID_ARGUMENT,          /* a NULL pointer or out-of-range argument */
+    TLSV_R_OUT_OF_MEMORY,
+    TLSV_R_UNKNOWN_PROTOCOL,          /* not a TLSV_PROTOCOL_* value */
+    TLSV_R_SSLV3_NOT_COMPILED_IN,     /* TLSV_PROTOCOL_SSLv3 without -DTLSV_ENABLE_SSL3=ON */
+    TLSV_R_UNSUPPORTED_VERSION,       /* "Unsupported TLS/SSL version 0x305" (Python ValueError) */
+    TLSV_R_VERSION_BOUNDS_FIXED,      /* bounds on a version-specific context (Python ValueError) */
+    TLSV_R_CHECK_HOSTNAME_NEEDS_VERIFY, /* CERT_NONE while check_hostname is on (Python ValueError) */
+    TLSV_R_WRONG_SIDE,                /* a TLS_CLIENT context used as a server or vice versa */
+    /* version negotiation */
+    TLSV_R_NO_PROTOCOLS_AVAILABLE,    /* the configuration enables no version at all */
+    TLSV_R_UNSUPPORTED_PROTOCOL,      /* no version in common with the peer */
+    TLSV_R_WRONG_SSL_VERSION,         /* a version-specific context met another version */
+    TLSV_R_WRONG_VERSION_NUMBER,      /* a record or message carried an unexpected version */
+    TLSV_R_INAPPROPRIATE_FALLBACK,    /* downgrade sentinel (client) or fallback SCSV (server) */
+    TLSV_R_BAD_LEGACY_VERSION,        /* supported_versions offered with legacy_version <= SSL 3.0 */
+    TLSV_R_NO_SHARED_CIPHER,          /* no cipher suite in common for the chosen version */
+    TLSV_R_BAD_PROTOCOL_VERSION_NUMBER, /* ServerHello selected a version the client did not offer */
+    TLSV_R_UNSOLICITED_EXTENSION,     /* the peer answered an extension that was not offered */
+    /* alerts received from the peer (side is REMOTE) */
+    TLSV_R_ALERT_RECEIVED,            /* any alert without a more specific name below */
+    TLSV_R_TLSV1_ALERT_PROTOCOL_VERSION,
+    TLSV_R_TLSV1_ALERT_INAPPROPRIATE_FALLBACK,
+    TLSV_R_SSLV3_ALERT_HANDSHAKE_FAILURE,
+    TLSV_R_SSLV3_ALERT_ILLEGAL_PARAMETER,
+    TLSV_R_SSLV3_ALERT_UNEXPECTED_MESSAGE,
+    TLSV_R_SSLV3_ALERT_BAD_RECORD_MAC,
+    TLSV_R_TLSV1_ALERT_DECODE_ERROR,
+    TLSV_R_TLSV1_ALERT_INTERNAL_ERROR,
+    TLSV_R_TLSV1_ALERT_UNKNOWN_CA,
+    /* protocol */
+    TLSV_R_UNEXPECTED_MESSAGE,
+    TLSV_R_CERTIFICATE_VERIFY_FAILED,
+    TLSV_R_INTERNAL_ERROR,
+    TLSV_R_NOT_IMPLEMENTED,
+    TLSV_R__COUNT
+} tlsv_reason;
+
+/* Which party decided a failure. */
+typedef enum tlsv_side {
+    TLSV_SIDE_NONE = 0,  /* no failure */
+    TLSV_SIDE_LOCAL = 1, /* this endpoint (or its configuration) decided; any alert was sent */
+    TLSV_SIDE_REMOTE = 2 /* the peer decided; its alert was received */
+} tlsv_side;
+
+/* TLS alert descriptions (RFC 8446 §6, RFC 5246 §7.2, RFC 7507). */
+typedef enum tlsv_alert {
+    TLSV_ALERT_NONE = -1,
+    TLSV_ALERT_CLOSE_NOTIFY = 0,
+    TLSV_ALERT_UNEXPECTED_MESSAGE = 10,
+    TLSV_ALERT_BAD_RECORD_MAC = 20,
+    TLSV_ALERT_RECORD_OVERFLOW = 22,
+    TLSV_ALERT_HANDSHAKE_FAILURE = 40,
+    TLSV_ALERT_BAD_CERTIFICATE = 42,
+    TLSV_ALERT_UNSUPPORTED_CERTIFICATE = 43,
+    TLSV_ALERT_CERTIFICATE_REVOKED = 44,
+    TLSV_ALERT_CERTIFICATE_EXPIRED = 45,
+    TLSV_ALERT_CERTIFICATE_UNKNOWN = 46,
+    TLSV_ALERT_ILLEGAL_PARAMETER = 47,
+    TLSV_ALERT_UNKNOWN_CA = 48,
+    TLSV_ALERT_ACCESS_DENIED = 49,
+    TLSV_ALERT_DECODE_ERROR = 50,
+    TLSV_ALERT_DECRYPT_ERROR = 51,
+    TLSV_ALERT_PROTOCOL_VERSION = 70,
+    TLSV_ALERT_INSUFFICIENT_SECURITY = 71,
+    TLSV_ALERT_INTERNAL_ERROR = 80,
+    TLSV_ALERT_INAPPROPRIATE_FALLBACK = 86,
+    TLSV_ALERT_USER_CANCELED = 90,
+    TLSV_ALERT_NO_RENEGOTIATION = 100,
+    TLSV_ALERT_MISSING_EXTENSION = 109,
+    TLSV_ALERT_UNSUPPORTED_EXTENSION = 110,
+    TLSV_ALERT_UNRECOGNIZED_NAME = 112,
+    TLSV_ALERT_BAD_CERTIFICATE_STATUS_RESPONSE = 113,
+    TLSV_ALERT_UNKNOWN_PSK_IDENTITY = 115,
+    TLSV_ALERT_CERTIFICATE_REQUIRED = 116,
+    TLSV_ALERT_NO_APPLICATION_PROTOCOL = 120
+} tlsv_alert;
+
+#define TLSV_ERROR_MESSAGE_MAX 320
+
+/* One error record: what failed, which alert went over the wire (sent when
+ * side is LOCAL, received when REMOTE), and a sentence that explains it. */
+typedef struct tlsv_error {
+    tlsv_reason reason;  /* TLSV_R_OK when there is no error */
+    int alert;           /* a tlsv_alert value, or TLSV_ALERT_NONE */
+    tlsv_side side;      /* who decided */
+    char message[TLSV_ERROR_MESSAGE_MAX]; /* the explanation, NUL-terminated */
+} tlsv_error;
+
+/* The stable name of a reason, e.g. "UNSUPPORTED_PROTOCOL". Never NULL. */
+TLSV_API const char *tlsv_reason_name(tlsv_reason reason);
+
+/* The RFC name of an alert, e.g. "protocol_version"; NULL if unknown. */
+TLSV_API const char *tlsv_alert_name(int alert);
+
+/* The reason a peer's fatal alert maps to (OpenSSL's names, e.g.
+ * protocol_version -> TLSV1_ALERT_PROTOCOL_VERSION). */
+TLSV_API tlsv_reason tlsv_reason_for_alert(int alert);
+
+/* Formats an error on one line: "UNSUPPORTED_PROTOCOL (alert
+ * protocol_version, sent): <message>". Returns the length it needed. */
+TLSV_API size_t tlsv_error_format(const tlsv_error *err, char *buf, size_t len);
+
+/* ---------------------------------------------------------------------- */
+/* Contexts                                                               */
+/* ---------------------------------------------------------------------- */
+
+typedef struct tlsv_ctx tlsv_ctx;
+
+/* Certificate verification modes (Python: ssl.CERT_*). */
+typedef enum tlsv_verify_mode {
+    TLSV_CERT_NONE = 0,
+    TLSV_CERT_OPTIONAL = 1,
+    TLSV_CERT_REQUIRED = 2
+} tlsv_verify_mode;
+
+/* Which role a connection plays. */
+typedef enum tlsv_role {
+    TLSV_ROLE_CLIENT = 0,
+    TLSV_ROLE_SERVER = 1
+} tlsv_role;
+
+/* Creates a context for a protocol constant, with Python 3.11's defaults:
+ * options OP_ALL|OP_NO_SSLv3|OP_NO_COMPRESSION|OP_CIPHER_SERVER_PREFERENCE|
+ * OP_ENABLE_MIDDLEBOX_COMPAT (0x82520050) for every constant; auto-
+ * negotiating contexts (TLS_CLIENT, TLS_SERVER, TLS/SSLv23) start with
+ * minimum_version TLSv1_2 and maximum_version MAXIMUM_SUPPORTED;
+ * version-specific contexts report MINIMUM_/MAXIMUM_SUPPORTED (their version
+ * is fixed by the protocol); only TLS_CLIENT verifies the peer
+ * (CERT_REQUIRED) and checks the hostname.
+ * One deliberate difference from Python over OpenSSL: there is no hidden
+ * security level, so a version enabled explicitly works.
+ * Returns NULL on failure and, if err is not NULL, fills it in
+ * (UNKNOWN_PROTOCOL, SSLV3_NOT_COMPILED_IN, OUT_OF_MEMORY). */
+TLSV_API tlsv_ctx *tlsv_ctx_new(int protocol, tlsv_error *err);
+
+/* Releases a context. Connections made from it keep their own reference,
+ * so freeing the context while they live is safe. */
+TLSV_API void tlsv_ctx_free(tlsv_ctx *ctx);
+
+/* The protocol constant the context was made with (SSLv23 reads back as
+ * TLSV_PROTOCOL_TLS, as in Python). */
+TLSV_API int tlsv_ctx_get_protocol(const tlsv_ctx *ctx);
+
+/* The error recorded by the last failing call on this context. The record
+ * stays until the next failure; tlsv_ctx_clear_error() resets it. */
+TLSV_API const tlsv_error *tlsv_ctx_last_error(const tlsv_ctx *ctx);
+TLSV_API void tlsv_ctx_clear_error(tlsv_ctx *ctx);
+
+/* Options, as Python's SSLContext.options:
+ *   get   returns the current bits;
+ *   set   assigns (ctx.options = x): bits not in x are cleared;
+ *   add   ORs bits in (ctx.options |= x); returns the new value;
+ *   clear removes bits (ctx.options &= ~x); returns the new value.
+ * Options and version bounds are stored independently and combined only
+ * when a handshake starts (see docs/versions.md). */
+TLSV_API tlsv_options tlsv_ctx_get_options(const tlsv_ctx *ctx);
+TLSV_API void tlsv_ctx_set_options(tlsv_ctx *ctx, tlsv_options options);
+TLSV_API tlsv_options tlsv_ctx_add_options(tlsv_ctx *ctx, tlsv_options options);
+TLSV_API tlsv_options tlsv_ctx_clear_options(tlsv_ctx *ctx, tlsv_options options);
+
+/* Version bounds, as Python's minimum_version / maximum_version.
+ * Accepted: the seven tlsv_version values (SSLv3 too, even when SSL 3.0 is
+ * not compiled in: as a maximum it then disables every version). Setting
+ * MAXIMUM_SUPPORTED as the minimum stores TLSv1_3; MINIMUM_SUPPORTED as the
+ * maximum stores the lowest compiled-in version (TLSv1, or SSLv3).
+ * minimum_version = SSLv3 clears OP_NO_SSLv3 (as Python does). A minimum
+ * above the maximum is accepted here and fails when a handshake starts
+ * (NO_PROTOCOLS_AVAILABLE), as in Python; tlsv_ctx_check_versions() reports
+ * it earlier.
+ * Errors: UNSUPPORTED_VERSION for any other value; VERSION_BOUNDS_FIXED on
+ * a version-specific context (whatever the value). */
+TLSV_API int tlsv_ctx_get_minimum_version(const tlsv_ctx *ctx);
+TLSV_API int tlsv_ctx_get_maximum_version(const tlsv_ctx *ctx);
+TLSV_API int tlsv_ctx_set_minimum_version(tlsv_ctx *ctx, int version);
+TLSV_API int tlsv_ctx_set_maximum_version(tlsv_ctx *ctx, int version);
+
+/* The versions this context would actually use in the given role, highest
+ * first, after combining protocol, bounds and OP_NO_* flags:
+ *   as a client, the lowest contiguous run of enabled versions (a version
+ *   disabled inside the range cuts off everything above it, as OpenSSL
+ *   does); as a server, every enabled version individually.
+ * Writes at most `cap` values to `out` (may be NULL when cap is 0) and
+ * returns how many there are (0: nothing enabled). */
+TLSV_API size_t tlsv_ctx_enabled_versions(const tlsv_ctx *ctx, tlsv_role role, int *out, size_t cap);
+
+/* Checks that the context enables at least one version in `role`.
+ * Returns 0, or -1 with NO_PROTOCOLS_AVAILABLE and an explanation (minimum
+ * above maximum, every version disabled by OP_NO_*, only SSL 3.0 left in a
+ * build without it) recorded in the context and copied to *err if given. */
+TLSV_API int tlsv_ctx_check_versions(tlsv_ctx *ctx, tlsv_role role, tlsv_error *err);
+
+/* Peer verification (Python: verify_mode, check_hostname).
+ * Setting CERT_NONE while check_hostname is on fails with
+ * CHECK_HOSTNAME_NEEDS_VERIFY; turning check_hostname on upgrades a
+ * CERT_NONE context to CERT_REQUIRED. */
+TLSV_API int tlsv_ctx_get_verify_mode(const tlsv_ctx *ctx);
+TLSV_API int tlsv_ctx_set_verify_mode(tlsv_ctx *ctx, int mode);
+TLSV_API int tlsv_ctx_get_check_hostname(const tlsv_ctx *ctx);
+TLSV_API int tlsv_ctx_set_check_hostname(tlsv_ctx *ctx, int on);
+
+/* ---------------------------------------------------------------------- */
+/* Negotiation preview                                                    */
+/* ---------------------------------------------------------------------- */
+
+/* The outcome of version negotiation between two configurations, computed
+ * by the same policy code the handshake uses, without any I/O: what the
+ * client offers, what the server picks, whether the client accepts it. */
+typedef struct tlsv_preview {
+    int ok;                    /* 1: the versions agree */
+    int version;               /* negotiated version (0x0301..), 0 on failure */
+    int offered[6];            /* versions the client offers, highest first */
+    size_t n_offered;          /* 0: the client sends no ClientHello */
+    int legacy_version;        /* ClientHello.legacy_version, 0 if none */
+    int supported_versions_ext;/* 1 if the ClientHello has supported_versions */
+    int server_version;        /* version in the ServerHello, 0 if none */
+    int downgrade_sentinel;    /* 0 none, 1 "DOWNGRD\x01", 2 "DOWNGRD\x00" */
+    tlsv_role failed_side;     /* which role decided the failure (if !ok) */
+    tlsv_error client_error;   /* the client's view of a failure */
+    tlsv_error server_error;   /* the server's view of a failure */
+} tlsv_preview;
+
+/* Runs the version policy of `client` (as a client) against `server` (as a
+ * server). `fallback_scsv` makes the client add TLS_FALLBACK_SCSV (RFC 7507).
+ * Returns 0 when negotiation succeeds, -1 when it fails (then *out says who
+ * failed and why), or -1 with INVALID_ARGUMENT in client_error if an
+ * argument is NULL or a context cannot play its role. */
+TLSV_API int tlsv_preview_negotiation(const tlsv_ctx *client, const tlsv_ctx *server,
+                             int fallback_scsv, tlsv_preview *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TLSV_H */

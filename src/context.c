@@ -1,0 +1,292 @@
+/*
+ * context.c -- tlsv_ctx: the configuration model of Python's SSLContext.
+ *
+ * Defaults and setter semantics follow upstream CPython 3.11 over OpenSSL
+ * 3.0 as recorded in shared/oracle (rules D1-D3, M1-M5, O1-O2, V1).
+ */
+#include "context.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+/* OP_ALL | OP_NO_SSLv3 | OP_NO_COMPRESSION | OP_CIPHER_SERVER_PREFERENCE |
+ * OP_ENABLE_MIDDLEBOX_COMPAT (oracle rule D1). */
+#define DEFAULT_OPTIONS                                                                    \
+    (TLSV_OP_ALL | (tlsv_options)TLSV_OP_NO_SSLv3 | TLSV_OP_NO_COMPRESSION |               \
+     TLSV_OP_CIPHER_SERVER_PREFERENCE | TLSV_OP_ENABLE_MIDDLEBOX_COMPAT)
+
+static int protocol_known(int protocol)
+{
+    switch (protocol) {
+    case TLSV_PROTOCOL_SSLv3:
+    case TLSV_PROTOCOL_TLS:
+    case TLSV_PROTOCOL_TLSv1:
+    case TLSV_PROTOCOL_TLSv1_1:
+    case TLSV_PROTOCOL_TLSv1_2:
+    case TLSV_PROTOCOL_TLS_CLIENT:
+    case TLSV_PROTOCOL_TLS_SERVER: return 1;
+    default: return 0;
+    }
+}
+
+tlsv_ctx *tlsv_ctx_new(int protocol, tlsv_error *err)
+{
+    tlsv_err_clear(err);
+    if (!protocol_known(protocol)) {
+        tlsv_err_set(err, TLSV_R_UNKNOWN_PROTOCOL, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "%d is not a protocol constant (TLSV_PROTOCOL_TLS_CLIENT, "
+                     "TLSV_PROTOCOL_TLS_SERVER, ...)",
+                     protocol);
+        return NULL;
+    }
+    if (protocol == TLSV_PROTOCOL_SSLv3 && !tlsv_has_ssl3()) {
+        tlsv_err_set(err, TLSV_R_SSLV3_NOT_COMPILED_IN, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "PROTOCOL_SSLv3 is not available: SSL 3.0 is not compiled into this "
+                     "build of tlsv (configure with -DTLSV_ENABLE_SSL3=ON; SSL 3.0 is "
+                     "insecure, RFC 7568)");
+        return NULL;
+    }
+    tlsv_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        tlsv_err_set(err, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "could not allocate a context");
+        return NULL;
+    }
+    ctx->refs = 1;
+    ctx->vcfg.protocol = protocol; /* SSLv23 has the value of TLS already */
+    ctx->vcfg.options = DEFAULT_OPTIONS;
+    if (tlsv_vp_is_fixed(protocol)) {
+        /* the method fixes the version; bounds read back as "no bound" (D2) */
+        ctx->vcfg.min_version = TLSV_VERSION_MINIMUM_SUPPORTED;
+        ctx->vcfg.max_version = TLSV_VERSION_MAXIMUM_SUPPORTED;
+    } else {
+        ctx->vcfg.min_version = TLSV_VERSION_TLSv1_2;
+        ctx->vcfg.max_version = TLSV_VERSION_MAXIMUM_SUPPORTED;
+    }
+    if (protocol == TLSV_PROTOCOL_TLS_CLIENT) { /* D3 */
+        ctx->verify_mode = TLSV_CERT_REQUIRED;
+        ctx->check_hostname = 1;
+    } else {
+        ctx->verify_mode = TLSV_CERT_NONE;
+        ctx->check_hostname = 0;
+    }
+    tlsv_err_clear(&ctx->last_error);
+    return ctx;
+}
+
+tlsv_ctx *tlsv_ctx_ref(tlsv_ctx *ctx)
+{
+    if (ctx)
+        ctx->refs++;
+    return ctx;
+}
+
+void tlsv_ctx_unref(tlsv_ctx *ctx)
+{
+    if (ctx && --ctx->refs == 0)
+        free(ctx);
+}
+
+void tlsv_ctx_free(tlsv_ctx *ctx)
+{
+    tlsv_ctx_unref(ctx);
+}
+
+int tlsv_ctx_get_protocol(const tlsv_ctx *ctx)
+{
+    return ctx ? ctx->vcfg.protocol : -1;
+}
+
+const tlsv_error *tlsv_ctx_last_error(const tlsv_ctx *ctx)
+{
+    return ctx ? &ctx->last_error : NULL;
+}
+
+void tlsv_ctx_clear_error(tlsv_ctx *ctx)
+{
+    if (ctx)
+        tlsv_err_clear(&ctx->last_error);
+}
+
+int tlsv_ctx_allows_role(const tlsv_ctx *ctx, tlsv_role role)
+{
+    if (ctx->vcfg.protocol == TLSV_PROTOCOL_TLS_CLIENT)
+        return role == TLSV_ROLE_CLIENT;
+    if (ctx->vcfg.protocol == TLSV_PROTOCOL_TLS_SERVER)
+        return role == TLSV_ROLE_SERVER;
+    return 1;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+tlsv_options tlsv_ctx_get_options(const tlsv_ctx *ctx)
+{
+    return ctx ? ctx->vcfg.options : 0;
+}
+
+void tlsv_ctx_set_options(tlsv_ctx *ctx, tlsv_options options)
+{
+    if (ctx)
+        ctx->vcfg.options = options;
+}
+
+tlsv_options tlsv_ctx_add_options(tlsv_ctx *ctx, tlsv_options options)
+{
+    if (!ctx)
+        return 0;
+    ctx->vcfg.options |= options;
+    return ctx->vcfg.options;
+}
+
+tlsv_options tlsv_ctx_clear_options(tlsv_ctx *ctx, tlsv_options options)
+{
+    if (!ctx)
+        return 0;
+    ctx->vcfg.options &= ~options;
+    return ctx->vcfg.options;
+}
+
+/* ---- version bounds --------------------------------------------------- */
+
+int tlsv_ctx_get_minimum_version(const tlsv_ctx *ctx)
+{
+    return ctx ? ctx->vcfg.min_version : 0;
+}
+
+int tlsv_ctx_get_maximum_version(const tlsv_ctx *ctx)
+{
+    return ctx ? ctx->vcfg.max_version : 0;
+}
+
+static int valid_version_value(int v)
+{
+    return v == TLSV_VERSION_MINIMUM_SUPPORTED || v == TLSV_VERSION_MAXIMUM_SUPPORTED ||
+           (v >= TLSV_VERSION_SSLv3 && v <= TLSV_VERSION_TLSv1_3);
+}
+
+/* Shared checks of both setters (M1 before M2, as Python orders them). */
+static int check_bound(tlsv_ctx *ctx, int version, const char *which)
+{
+    if (tlsv_vp_is_fixed(ctx->vcfg.protocol)) {
+        tlsv_err_set(&ctx->last_error, TLSV_R_VERSION_BOUNDS_FIXED, TLSV_ALERT_NONE,
+                     TLSV_SIDE_LOCAL,
+                     "cannot set %s on a %s context: the protocol fixes the version "
+                     "(use TLSV_PROTOCOL_TLS_CLIENT/SERVER to set bounds)",
+                     which, tlsv_protocol_name(ctx->vcfg.protocol));
+        return -1;
+    }
+    if (!valid_version_value(version)) {
+        tlsv_err_set(&ctx->last_error, TLSV_R_UNSUPPORTED_VERSION, TLSV_ALERT_NONE,
+                     TLSV_SIDE_LOCAL,
+                     "Unsupported TLS/SSL version 0x%x for %s (use a TLSV_VERSION_* value)",
+                     (unsigned)version, which);
+        return -1;
+    }
+    return 0;
+}
+
+int tlsv_ctx_set_minimum_version(tlsv_ctx *ctx, int version)
+{
+    if (!ctx)
+        return -1;
+    if (check_bound(ctx, version, "minimum_version") != 0)
+        return -1;
+    if (version == TLSV_VERSION_MAXIMUM_SUPPORTED)
+        version = TLSV_VERSION_TLSv1_3; /* M4: stored as the concrete top */
+    if (version == TLSV_VERSION_SSLv3) /* O2: asking for SSL 3.0 lifts OP_NO_SSLv3 */
+        ctx->vcfg.options &= ~(tlsv_options)TLSV_OP_NO_SSLv3;
+    ctx->vcfg.min_version = version;
+    return 0;
+}
+
+int tlsv_ctx_set_maximum_version(tlsv_ctx *ctx, int version)
+{
+    if (!ctx)
+        return -1;
+    if (check_bound(ctx, version, "maximum_version") != 0)
+        return -1;
+    if (version == TLSV_VERSION_MINIMUM_SUPPORTED)
+        version = tlsv_vp_lowest_compiled(); /* M4: the lowest compiled version */
+    ctx->vcfg.max_version = version;
+    return 0;
+}
+
+size_t tlsv_ctx_enabled_versions(const tlsv_ctx *ctx, tlsv_role role, int *out, size_t cap)
+{
+    if (!ctx)
+        return 0;
+    tlsv_vset s = role == TLSV_ROLE_SERVER ? tlsv_vp_enabled(&ctx->vcfg)
+                                           : tlsv_vp_client_run(&ctx->vcfg);
+    size_t n = 0;
+    for (int v = TLSV_V_TLS13; v >= TLSV_V_SSL3; v--) {
+        if (!(s & TLSV_VSET_BIT(v)))
+            continue;
+        if (out && n < cap)
+            out[n] = v;
+        n++;
+    }
+    return n;
+}
+
+int tlsv_ctx_check_versions(tlsv_ctx *ctx, tlsv_role role, tlsv_error *err)
+{
+    if (!ctx) {
+        tlsv_err_set(err, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "no context");
+        return -1;
+    }
+    tlsv_vset s = role == TLSV_ROLE_SERVER ? tlsv_vp_enabled(&ctx->vcfg)
+                                           : tlsv_vp_client_run(&ctx->vcfg);
+    if (tlsv_vp_check_nonempty(&ctx->vcfg, s, role, &ctx->last_error) != 0) {
+        ctx->last_error.alert = TLSV_ALERT_NONE; /* nothing went over the wire */
+        tlsv_err_copy(err, &ctx->last_error);
+        return -1;
+    }
+    tlsv_err_clear(err);
+    return 0;
+}
+
+/* ---- verification ------------------------------------------------------ */
+
+int tlsv_ctx_get_verify_mode(const tlsv_ctx *ctx)
+{
+    return ctx ? ctx->verify_mode : -1;
+}
+
+int tlsv_ctx_set_verify_mode(tlsv_ctx *ctx, int mode)
+{
+    if (!ctx)
+        return -1;
+    if (mode != TLSV_CERT_NONE && mode != TLSV_CERT_OPTIONAL && mode != TLSV_CERT_REQUIRED) {
+        tlsv_err_set(&ctx->last_error, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE,
+                     TLSV_SIDE_LOCAL,
+                     "%d is not a verify mode (TLSV_CERT_NONE, _OPTIONAL, _REQUIRED)", mode);
+        return -1;
+    }
+    if (mode == TLSV_CERT_NONE && ctx->check_hostname) { /* V1 */
+        tlsv_err_set(&ctx->last_error, TLSV_R_CHECK_HOSTNAME_NEEDS_VERIFY, TLSV_ALERT_NONE,
+                     TLSV_SIDE_LOCAL,
+                     "Cannot set verify_mode to CERT_NONE when check_hostname is enabled "
+                     "(turn check_hostname off first)");
+        return -1;
+    }
+    ctx->verify_mode = mode;
+    return 0;
+}
+
+int tlsv_ctx_get_check_hostname(const tlsv_ctx *ctx)
+{
+    return ctx ? ctx->check_hostname : -1;
+}
+
+int tlsv_ctx_set_check_hostname(tlsv_ctx *ctx, int on)
+{
+    if (!ctx)
+        return -1;
+    ctx->check_hostname = on ? 1 : 0;
+    if (on && ctx->verify_mode == TLSV_CERT_NONE) /* V1: silently upgrades */
+        ctx->verify_mode = TLSV_CERT_REQUIRED;
+    return 0;
+}
