@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds tlsv and runs every test (README, second command; .ci/run calls it).
+#   1. a normal build (RelWithDebInfo), its CTest suite;
+#   2. the same suite built with -fsanitize=address,undefined: any sanitizer
+#      report aborts the test that hit it, so the run fails.
+#   3. a build with -DTLSV_ENABLE_SSL3=ON, its CTest suite.
+# Exits non-zero if any build or test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh --test
+jobs=$(nproc)
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+run_suite() { # name, cmake args...
+  local dir="build-ci-$1"; shift
+  echo "=== tlsv: $dir ($*) ==="
+  cmake -S . -B "$dir" "$@" >/dev/null
+  if ! cmake --build "$dir" -j"$jobs" >"$dir/build.log" 2>&1; then
+    cat "$dir/build.log"
+    echo "=== tlsv: $dir: BUILD FAILED ==="
+    return 1
+  fi
+  (cd "$dir" && ctest --output-on-failure -j"$jobs")
+}
+
+status=0
+run_suite ssl3 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSV_ENABLE_SSL3=ON || status=1
+run_suite asan -DCMAKE_BUILD_TYPE=Debug -DTLSV_SANITIZE=ON || status=1
+run_suite normal -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
+exit $status
