@@ -152,6 +152,10 @@ typedef uint64_t tlsv_options;
 /* SSL 2.0 is never spoken; the flag is 0 (as in OpenSSL 1.1+ and Python
  * 3.11), accepted and harmless. */
 #define TLSV_OP_NO_SSLv2                   ((tlsv_options)0)
+/* Kept for ported code: always on in OpenSSL 1.1+ and tlsv (fresh key shares
+ * per handshake), so the flags are 0, as in Python. */
+#define TLSV_OP_SINGLE_DH_USE              ((tlsv_options)0)
+#define TLSV_OP_SINGLE_ECDH_USE            ((tlsv_options)0)
 
 /* The version flags. Deprecated, as in Python: prefer minimum_version and
  * maximum_version. They are ignored on version-specific contexts
@@ -347,7 +351,8 @@ TLSV_API tlsv_options tlsv_ctx_clear_options(tlsv_ctx *ctx, tlsv_options options
  * not compiled in: as a maximum it then disables every version). Setting
  * MAXIMUM_SUPPORTED as the minimum stores TLSv1_3; MINIMUM_SUPPORTED as the
  * maximum stores the lowest compiled-in version (TLSv1, or SSLv3).
- * minimum_version = SSLv3 clears OP_NO_SSLv3 (as Python does). A minimum
+ * minimum_version = SSLv3 clears OP_NO_SSLv3 (as Python does, even on a
+ * version-specific context where the call itself fails). A minimum
  * above the maximum is accepted here and fails when a handshake starts
  * (NO_PROTOCOLS_AVAILABLE), as in Python; tlsv_ctx_check_versions() reports
  * it earlier.

@@ -191,12 +191,16 @@ int tlsv_ctx_set_minimum_version(tlsv_ctx *ctx, int version)
 {
     if (!ctx)
         return -1;
+    /* O2: asking for SSL 3.0 lifts OP_NO_SSLv3. Python does this before the
+     * fixed-version check, so even a refused call on a version-specific
+     * context clears the bit (harmless there: O6); tlsv keeps that order so
+     * ported code reads back the same options. */
+    if (version == TLSV_VERSION_SSLv3)
+        ctx->vcfg.options &= ~(tlsv_options)TLSV_OP_NO_SSLv3;
     if (check_bound(ctx, version, "minimum_version") != 0)
         return -1;
     if (version == TLSV_VERSION_MAXIMUM_SUPPORTED)
         version = TLSV_VERSION_TLSv1_3; /* M4: stored as the concrete top */
-    if (version == TLSV_VERSION_SSLv3) /* O2: asking for SSL 3.0 lifts OP_NO_SSLv3 */
-        ctx->vcfg.options &= ~(tlsv_options)TLSV_OP_NO_SSLv3;
     ctx->vcfg.min_version = version;
     return 0;
 }

@@ -103,6 +103,8 @@ static const struct {
     {TLSV_OP_DONT_INSERT_EMPTY_FRAGMENTS, "OP_DONT_INSERT_EMPTY_FRAGMENTS"},
     {TLSV_OP_LEGACY_SERVER_CONNECT, "OP_LEGACY_SERVER_CONNECT"},
     {TLSV_OP_NO_SSLv2, "OP_NO_SSLv2"},
+    {TLSV_OP_SINGLE_DH_USE, "OP_SINGLE_DH_USE"},
+    {TLSV_OP_SINGLE_ECDH_USE, "OP_SINGLE_ECDH_USE"},
 };
 
 int tlsv_option_parse(const char *name, tlsv_options *out)
