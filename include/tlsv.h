@@ -220,6 +220,27 @@ typedef enum tlsv_reason {
     TLSV_R_CERTIFICATE_VERIFY_FAILED,
     TLSV_R_INTERNAL_ERROR,
     TLSV_R_NOT_IMPLEMENTED,
+    TLSV_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC,  /* a record failed authentication */
+    TLSV_R_RECORD_OVERFLOW,            /* a record longer than the protocol allows */
+    TLSV_R_DECODE_ERROR,               /* a message or extension is malformed (bad length or framing) */
+    TLSV_R_ILLEGAL_PARAMETER,          /* a field holds a value the protocol forbids there */
+    TLSV_R_BAD_EXTENSION,              /* an extension the message may not carry, or a duplicate */
+    TLSV_R_MISSING_EXTENSION,          /* an extension the protocol requires is absent */
+    TLSV_R_NO_SUITABLE_KEY_SHARE,      /* no key-exchange group in common */
+    TLSV_R_NO_SHARED_SIGNATURE_ALGORITHMS,  /* no signature scheme in common */
+    TLSV_R_BAD_SIGNATURE,              /* a handshake signature did not verify */
+    TLSV_R_DIGEST_CHECK_FAILED,        /* the peer's Finished did not match the transcript */
+    TLSV_R_PEER_DID_NOT_RETURN_A_CERTIFICATE,  /* a required certificate was not sent */
+    TLSV_R_NO_CERTIFICATE_ASSIGNED,    /* this server has no certificate to present */
+    TLSV_R_KEY_VALUES_MISMATCH,        /* the private key does not belong to the certificate */
+    TLSV_R_NO_APPLICATION_PROTOCOL,    /* no ALPN protocol in common */
+    TLSV_R_EXCESSIVE_MESSAGE_SIZE,     /* a handshake message over the size limit */
+    TLSV_R_UNEXPECTED_EOF_WHILE_READING,  /* the transport closed without close_notify */
+    TLSV_R_ZERO_RETURN,                /* the TLS connection has been closed (close_notify) */
+    TLSV_R_SYSCALL,                    /* a transport system call failed (errno in the message) */
+    TLSV_R_TOO_MANY_WARN_ALERTS,       /* too many warning alerts or empty records in a row */
+    TLSV_R_TOO_MANY_CERTIFICATES,      /* a certificate chain longer than the limit */
+    TLSV_R_HANDSHAKE_FAILURE,          /* the handshake cannot proceed (see the message) */
     TLSV_R__COUNT
 } tlsv_reason;
 
@@ -388,6 +409,47 @@ TLSV_API int tlsv_ctx_get_check_hostname(const tlsv_ctx *ctx);
 TLSV_API int tlsv_ctx_set_check_hostname(tlsv_ctx *ctx, int on);
 
 /* ---------------------------------------------------------------------- */
+/* Certificates, trust, and what a context offers                         */
+/* ---------------------------------------------------------------------- */
+
+/* Loads this endpoint's certificate chain (PEM: leaf first, then
+ * intermediates) and its private key (PEM; keyfile NULL: the key is in
+ * certfile). RSA, ECDSA P-256/P-384 and Ed25519 keys. The key must match the
+ * leaf certificate. Python: load_cert_chain(certfile, keyfile). */
+TLSV_API int tlsv_ctx_load_cert_chain(tlsv_ctx *ctx, const char *certfile, const char *keyfile);
+
+/* Adds trusted CA certificates: from a PEM file, and/or a directory of
+ * hashed certificates (c_rehash layout). Python: load_verify_locations. */
+TLSV_API int tlsv_ctx_load_verify_locations(tlsv_ctx *ctx, const char *cafile, const char *capath);
+
+/* Adds the system's default CA locations. Python: set_default_verify_paths. */
+TLSV_API int tlsv_ctx_set_default_verify_paths(tlsv_ctx *ctx);
+
+/* The ALPN protocols, in preference order (Python: set_alpn_protocols).
+ * A client offers them; a server selects the first of its own list that the
+ * client offered. names NULL or n 0 clears the list. */
+TLSV_API int tlsv_ctx_set_alpn_protocols(tlsv_ctx *ctx, const char *const *names, size_t n);
+
+/* TLS 1.3 cipher suites, ':'-separated IANA names (TLS_AES_128_GCM_SHA256,
+ * TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256), in preference
+ * order. Unknown names fail with INVALID_ARGUMENT naming them. */
+TLSV_API int tlsv_ctx_set_ciphersuites(tlsv_ctx *ctx, const char *list);
+
+/* Key-exchange groups, ':'-separated: x25519, P-256 (secp256r1,
+ * prime256v1), P-384 (secp384r1), x448, P-521 (secp521r1), in preference
+ * order. A client sends a key share for the first one. */
+TLSV_API int tlsv_ctx_set_groups(tlsv_ctx *ctx, const char *list);
+
+/* SNI on a server (Python: sni_callback). Called during the handshake with
+ * the name the client sent (NULL if none). The callback may switch the
+ * connection to another context with tlsv_conn_set_ctx() (certificate and
+ * verification settings come from it). Return 0 to continue, or a TLS alert
+ * (e.g. TLSV_ALERT_UNRECOGNIZED_NAME) to abort the handshake with it. */
+typedef struct tlsv_conn tlsv_conn;
+typedef int (*tlsv_servername_cb)(tlsv_conn *conn, const char *server_name, void *arg);
+TLSV_API void tlsv_ctx_set_servername_callback(tlsv_ctx *ctx, tlsv_servername_cb cb, void *arg);
+
+/* ---------------------------------------------------------------------- */
 /* Negotiation preview                                                    */
 /* ---------------------------------------------------------------------- */
 
@@ -415,6 +477,85 @@ typedef struct tlsv_preview {
  * argument is NULL or a context cannot play its role. */
 TLSV_API int tlsv_preview_negotiation(const tlsv_ctx *client, const tlsv_ctx *server,
                              int fallback_scsv, tlsv_preview *out);
+
+
+/* ---------------------------------------------------------------------- */
+/* Connections                                                            */
+/* ---------------------------------------------------------------------- */
+
+/* Results of the I/O functions besides success and -1 (failure, recorded in
+ * tlsv_conn_last_error()). */
+#define TLSV_WANT_READ (-2)  /* needs bytes from the peer first */
+#define TLSV_WANT_WRITE (-3) /* needs its pending output sent first */
+
+/* Creates a connection for `role` from a context (which the connection
+ * keeps alive). A client passes the server's name: it is sent as SNI and,
+ * with check_hostname, checked against the certificate (an IP address is
+ * checked as an IP). Fails with WRONG_SIDE for a TLS_SERVER context as a
+ * client (and vice versa), as Python does.
+ * The connection starts in memory-buffer mode (Python's SSLObject with two
+ * MemoryBIOs): feed it the bytes received, take the bytes to send. */
+TLSV_API tlsv_conn *tlsv_conn_new(tlsv_ctx *ctx, tlsv_role role, const char *server_hostname,
+                                  tlsv_error *err);
+
+/* Releases a connection (without sending anything; see tlsv_conn_shutdown)
+ * and wipes its secrets. */
+TLSV_API void tlsv_conn_free(tlsv_conn *conn);
+
+/* Memory-buffer mode. feed(): bytes received from the peer (Python:
+ * incoming.write); feed_eof(): the peer closed the transport
+ * (incoming.write_eof). take_output(): copies up to cap pending bytes to buf
+ * and removes them (outgoing.read); returns how many. */
+TLSV_API int tlsv_conn_feed(tlsv_conn *conn, const void *data, size_t len);
+TLSV_API void tlsv_conn_feed_eof(tlsv_conn *conn);
+TLSV_API size_t tlsv_conn_pending_output(const tlsv_conn *conn);
+TLSV_API size_t tlsv_conn_take_output(tlsv_conn *conn, void *buf, size_t cap);
+
+/* File-descriptor mode: the connection reads and writes fd itself (a
+ * connected stream socket or pipe it does not own or close). With a
+ * non-blocking fd the I/O functions return TLSV_WANT_READ / _WRITE. */
+TLSV_API int tlsv_conn_set_fd(tlsv_conn *conn, int fd);
+
+/* Runs the handshake: 0 when it is complete, TLSV_WANT_READ/_WRITE, or -1.
+ * Python: do_handshake(). */
+TLSV_API int tlsv_conn_handshake(tlsv_conn *conn);
+
+/* Reads application data: bytes read (> 0), 0 when the peer closed cleanly
+ * (close_notify; or, with OP_IGNORE_UNEXPECTED_EOF, an EOF), TLSV_WANT_*,
+ * or -1. Runs the handshake first if needed. */
+TLSV_API long tlsv_conn_read(tlsv_conn *conn, void *buf, size_t len);
+
+/* Writes application data: len (all of it) when done, TLSV_WANT_*, or -1.
+ * After TLSV_WANT_WRITE call again with the same arguments. */
+TLSV_API long tlsv_conn_write(tlsv_conn *conn, const void *buf, size_t len);
+
+/* Closes the TLS layer (Python: unwrap): sends close_notify, then waits for
+ * the peer's. Returns 0 when both were exchanged, 1 when ours is sent (in
+ * memory mode: queued) and the peer's has not arrived yet, TLSV_WANT_*, -1. */
+TLSV_API int tlsv_conn_shutdown(tlsv_conn *conn);
+
+/* After the handshake: the negotiated version as Python's version()
+ * ("TLSv1.3", ...) or NULL before; its number; the cipher suite's IANA /
+ * OpenSSL name; the key-exchange group ("x25519", "P-256", ...); the ALPN
+ * protocol or NULL; the SNI name (server side: what the client sent). */
+TLSV_API const char *tlsv_conn_version(const tlsv_conn *conn);
+TLSV_API int tlsv_conn_version_number(const tlsv_conn *conn);
+TLSV_API const char *tlsv_conn_cipher(const tlsv_conn *conn);
+TLSV_API const char *tlsv_conn_group(const tlsv_conn *conn);
+TLSV_API const char *tlsv_conn_alpn_selected(const tlsv_conn *conn);
+TLSV_API const char *tlsv_conn_server_name(const tlsv_conn *conn);
+
+/* The peer's certificate chain as DER: count, and certificate i (leaf is 0;
+ * borrowed, valid while the connection lives). */
+TLSV_API size_t tlsv_conn_peer_cert_count(const tlsv_conn *conn);
+TLSV_API const uint8_t *tlsv_conn_peer_cert_der(const tlsv_conn *conn, size_t i, size_t *len);
+
+/* Switches a server connection to another context (from the servername
+ * callback). */
+TLSV_API int tlsv_conn_set_ctx(tlsv_conn *conn, tlsv_ctx *ctx);
+
+/* The connection's error record (reason, alert, side, explanation). */
+TLSV_API const tlsv_error *tlsv_conn_last_error(const tlsv_conn *conn);
 
 #ifdef __cplusplus
 }

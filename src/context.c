@@ -6,10 +6,14 @@
  */
 #include "context.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
+#include "engine/suites.h"
 #include "err.h"
+#include "x509.h"
 
 /* OP_ALL | OP_NO_SSLv3 | OP_NO_COMPRESSION | OP_CIPHER_SERVER_PREFERENCE |
  * OP_ENABLE_MIDDLEBOX_COMPAT (oracle rule D1). */
@@ -72,6 +76,10 @@ tlsv_ctx *tlsv_ctx_new(int protocol, tlsv_error *err)
         ctx->verify_mode = TLSV_CERT_NONE;
         ctx->check_hostname = 0;
     }
+    memcpy(ctx->suites13, tlsv_default_suites13, sizeof ctx->suites13);
+    ctx->n_suites13 = TLSV_SUITES13_MAX;
+    memcpy(ctx->groups, tlsv_default_groups, tlsv_default_groups_count * sizeof ctx->groups[0]);
+    ctx->n_groups = tlsv_default_groups_count;
     tlsv_err_clear(&ctx->last_error);
     return ctx;
 }
@@ -85,8 +93,13 @@ tlsv_ctx *tlsv_ctx_ref(tlsv_ctx *ctx)
 
 void tlsv_ctx_unref(tlsv_ctx *ctx)
 {
-    if (ctx && --ctx->refs == 0)
-        free(ctx);
+    if (!ctx || --ctx->refs != 0)
+        return;
+    tlsv_x509_chain_free(ctx->chain);
+    tlsv_pkey_free(ctx->key);
+    tlsv_x509_store_free(ctx->store);
+    free(ctx->alpn);
+    free(ctx);
 }
 
 void tlsv_ctx_free(tlsv_ctx *ctx)
@@ -293,4 +306,218 @@ int tlsv_ctx_set_check_hostname(tlsv_ctx *ctx, int on)
     if (on && ctx->verify_mode == TLSV_CERT_NONE) /* V1: silently upgrades */
         ctx->verify_mode = TLSV_CERT_REQUIRED;
     return 0;
+}
+
+/* ---- certificates, trust, ALPN, suites, groups --------------------------- */
+
+/* Reads a whole file (at most 1 MiB). */
+static uint8_t *read_file(const char *path, size_t *len, tlsv_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        tlsv_err_set(err, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "cannot open '%s'", path);
+        return NULL;
+    }
+    size_t cap = 1 << 20, n = 0;
+    uint8_t *buf = malloc(cap);
+    if (buf)
+        n = fread(buf, 1, cap, f);
+    int big = buf && n == cap && fgetc(f) != EOF;
+    fclose(f);
+    if (!buf || big) {
+        free(buf);
+        tlsv_err_set(err, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "'%s' is larger than 1 MiB or could not be read", path);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* A signature scheme this key can sign with, for the self-check. */
+static uint16_t probe_scheme(const tlsv_pkey *key)
+{
+    static const uint16_t schemes[] = {
+        TLSV_SIG_ECDSA_SECP256R1_SHA256, TLSV_SIG_ECDSA_SECP384R1_SHA384,
+        TLSV_SIG_ECDSA_SECP521R1_SHA512, TLSV_SIG_RSA_PSS_RSAE_SHA256,
+        TLSV_SIG_RSA_PSS_PSS_SHA256,     TLSV_SIG_ED25519,
+        TLSV_SIG_ED448};
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        if (tlsv_sig_key_supports(key, schemes[i], TLSV_SIG_SIGN))
+            return schemes[i];
+    return 0;
+}
+
+int tlsv_ctx_load_cert_chain(tlsv_ctx *ctx, const char *certfile, const char *keyfile)
+{
+    if (!ctx || !certfile) {
+        if (ctx)
+            tlsv_err_set(&ctx->last_error, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE,
+                         TLSV_SIDE_LOCAL, "load_cert_chain needs a certificate file");
+        return -1;
+    }
+    tlsv_error *err = &ctx->last_error;
+    tlsv_x509_chain *chain = tlsv_x509_chain_load_pem_file(certfile, err);
+    if (!chain)
+        return -1;
+    size_t len = 0;
+    const char *kpath = keyfile ? keyfile : certfile;
+    uint8_t *pem = read_file(kpath, &len, err);
+    if (!pem) {
+        tlsv_x509_chain_free(chain);
+        return -1;
+    }
+    int kerr = 0;
+    tlsv_pkey *key = tlsv_pkey_private_from_pem(pem, len, NULL, &kerr);
+    tlsv_wipe(pem, len);
+    free(pem);
+    if (!key) {
+        tlsv_x509_chain_free(chain);
+        tlsv_err_set(err, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "no usable private key in '%s' (%s)", kpath, tlsv_crypto_strerror(kerr));
+        return -1;
+    }
+    /* the key must belong to the leaf: sign with it, verify with the leaf */
+    size_t spki_len = 0;
+    const uint8_t *spki = tlsv_x509_chain_leaf_spki(chain, &spki_len);
+    tlsv_pkey *pub = spki ? tlsv_pkey_public_from_spki(spki, spki_len, NULL) : NULL;
+    uint16_t scheme = probe_scheme(key);
+    uint8_t sig[1024];
+    size_t sig_len = 0;
+    static const uint8_t probe[] = "tlsv key check";
+    int match = pub && scheme && tlsv_sig_key_supports(pub, scheme, 0) &&
+                tlsv_sign(key, scheme, probe, sizeof probe, sig, sizeof sig, &sig_len) == 0 &&
+                tlsv_verify(pub, scheme, probe, sizeof probe, sig, sig_len) == 0;
+    tlsv_pkey_free(pub);
+    if (!match) {
+        tlsv_pkey_free(key);
+        tlsv_x509_chain_free(chain);
+        tlsv_err_set(err, TLSV_R_KEY_VALUES_MISMATCH, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "the private key in '%s' does not belong to the certificate in '%s' (or "
+                     "its type is not supported)",
+                     kpath, certfile);
+        return -1;
+    }
+    tlsv_x509_chain_free(ctx->chain);
+    tlsv_pkey_free(ctx->key);
+    ctx->chain = chain;
+    ctx->key = key;
+    return 0;
+}
+
+static tlsv_x509_store *ctx_store(tlsv_ctx *ctx)
+{
+    if (!ctx->store)
+        ctx->store = tlsv_x509_store_new(&ctx->last_error);
+    return ctx->store;
+}
+
+int tlsv_ctx_load_verify_locations(tlsv_ctx *ctx, const char *cafile, const char *capath)
+{
+    if (!ctx)
+        return -1;
+    if (!cafile && !capath) {
+        tlsv_err_set(&ctx->last_error, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "load_verify_locations needs a CA file or a CA directory");
+        return -1;
+    }
+    tlsv_x509_store *st = ctx_store(ctx);
+    if (!st)
+        return -1;
+    if (cafile && tlsv_x509_store_add_ca_file(st, cafile, &ctx->last_error) != 0)
+        return -1;
+    if (capath && tlsv_x509_store_add_ca_dir(st, capath, &ctx->last_error) != 0)
+        return -1;
+    return 0;
+}
+
+int tlsv_ctx_set_default_verify_paths(tlsv_ctx *ctx)
+{
+    if (!ctx)
+        return -1;
+    tlsv_x509_store *st = ctx_store(ctx);
+    if (!st)
+        return -1;
+    return tlsv_x509_store_add_default_paths(st, &ctx->last_error) == 0 ? 0 : -1;
+}
+
+int tlsv_ctx_set_alpn_protocols(tlsv_ctx *ctx, const char *const *names, size_t n)
+{
+    if (!ctx)
+        return -1;
+    size_t total = 0;
+    for (size_t i = 0; names && i < n; i++) {
+        size_t l = names[i] ? strlen(names[i]) : 0;
+        if (l == 0 || l > 255) {
+            tlsv_err_set(&ctx->last_error, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE,
+                         TLSV_SIDE_LOCAL, "ALPN protocol names are 1 to 255 bytes long");
+            return -1;
+        }
+        total += 1 + l;
+    }
+    if (total > 65535) {
+        tlsv_err_set(&ctx->last_error, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE,
+                     TLSV_SIDE_LOCAL, "the ALPN list is longer than 65535 bytes");
+        return -1;
+    }
+    uint8_t *wire = total ? malloc(total) : NULL;
+    if (total && !wire)
+        return -1;
+    size_t off = 0;
+    for (size_t i = 0; names && i < n; i++) {
+        size_t l = strlen(names[i]);
+        wire[off++] = (uint8_t)l;
+        memcpy(wire + off, names[i], l);
+        off += l;
+    }
+    free(ctx->alpn);
+    ctx->alpn = wire;
+    ctx->alpn_len = total;
+    return 0;
+}
+
+int tlsv_ctx_set_ciphersuites(tlsv_ctx *ctx, const char *list)
+{
+    if (!ctx || !list)
+        return -1;
+    char bad[64] = "";
+    int n = tlsv_parse_suites13(list, ctx->suites13, TLSV_SUITES13_MAX, bad, sizeof bad);
+    if (n <= 0) {
+        tlsv_err_set(&ctx->last_error, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     n < 0 ? "unknown TLS 1.3 cipher suite '%s'" : "no TLS 1.3 cipher suite in '%s'",
+                     n < 0 ? bad : list);
+        ctx->n_suites13 = 0;
+        memcpy(ctx->suites13, tlsv_default_suites13, sizeof ctx->suites13);
+        ctx->n_suites13 = TLSV_SUITES13_MAX;
+        return -1;
+    }
+    ctx->n_suites13 = (size_t)n;
+    return 0;
+}
+
+int tlsv_ctx_set_groups(tlsv_ctx *ctx, const char *list)
+{
+    if (!ctx || !list)
+        return -1;
+    char bad[64] = "";
+    uint16_t g[5];
+    int n = tlsv_parse_groups(list, g, 5, bad, sizeof bad);
+    if (n <= 0) {
+        tlsv_err_set(&ctx->last_error, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     n < 0 ? "unknown or unsupported group '%s'" : "no group in '%s'",
+                     n < 0 ? bad : list);
+        return -1;
+    }
+    memcpy(ctx->groups, g, sizeof g);
+    ctx->n_groups = (size_t)n;
+    return 0;
+}
+
+void tlsv_ctx_set_servername_callback(tlsv_ctx *ctx, tlsv_servername_cb cb, void *arg)
+{
+    if (ctx) {
+        ctx->sni_cb = cb;
+        ctx->sni_arg = arg;
+    }
 }

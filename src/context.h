@@ -8,12 +8,33 @@
 #include "tlsv.h"
 #include "version.h"
 
+struct tlsv_pkey;
+struct tlsv_x509_chain;
+struct tlsv_x509_store;
+
 struct tlsv_ctx {
     tlsv_vcfg vcfg;        /* protocol, options, version bounds: see version.h */
     int verify_mode;       /* TLSV_CERT_* */
     int check_hostname;    /* 0 or 1 */
     unsigned refs;         /* the owner plus each connection made from it */
     tlsv_error last_error; /* the last failure of a call on this context */
+
+    /* this endpoint's certificate and key */
+    struct tlsv_x509_chain *chain;
+    struct tlsv_pkey *key;
+    /* trust anchors for the peer's certificates (NULL: none loaded) */
+    struct tlsv_x509_store *store;
+    /* ALPN: the protocol_name_list as it goes on the wire (RFC 7301) */
+    uint8_t *alpn;
+    size_t alpn_len;
+    /* TLS 1.3 suites and groups, in preference order */
+    uint16_t suites13[3];
+    size_t n_suites13;
+    uint16_t groups[5];
+    size_t n_groups;
+    /* SNI callback (server) */
+    tlsv_servername_cb sni_cb;
+    void *sni_arg;
 };
 
 /* Takes / drops a reference (connections keep their context alive). */

@@ -1,0 +1,344 @@
+/*
+ * conn.c -- tlsv_conn: the public connection API over the sans-I/O engine,
+ * with two transports: memory buffers (the caller moves bytes, like
+ * Python's SSLObject + MemoryBIO) and a file descriptor (blocking or not).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "engine/suites.h"
+#include "err.h"
+#include "x509.h"
+
+struct tlsv_conn {
+    tlsv_engine *e;
+    int fd;                /* -1: memory mode */
+    size_t write_done;     /* bytes of the pending tlsv_conn_write already queued */
+    tlsv_error io_err;     /* transport errors (the engine's record covers the rest) */
+};
+
+tlsv_conn *tlsv_conn_new(tlsv_ctx *ctx, tlsv_role role, const char *server_hostname,
+                         tlsv_error *err)
+{
+    tlsv_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        tlsv_err_set(err, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "could not allocate a connection");
+        return NULL;
+    }
+    c->fd = -1;
+    c->e = tlsv_engine_new(ctx, role, server_hostname, err);
+    if (!c->e) {
+        free(c);
+        return NULL;
+    }
+    c->e->conn = c;
+    tlsv_err_clear(&c->io_err);
+    return c;
+}
+
+void tlsv_conn_free(tlsv_conn *c)
+{
+    if (!c)
+        return;
+    tlsv_engine_free(c->e);
+    free(c);
+}
+
+const tlsv_error *tlsv_conn_last_error(const tlsv_conn *c)
+{
+    if (!c)
+        return NULL;
+    return c->io_err.reason != TLSV_R_OK ? &c->io_err : &c->e->err;
+}
+
+/* ---- memory mode ---------------------------------------------------------- */
+
+int tlsv_conn_feed(tlsv_conn *c, const void *data, size_t len)
+{
+    if (!c || (len && !data))
+        return -1;
+    if (tlsv_engine_feed(c->e, data, len) != 0) {
+        tlsv_err_set(&c->io_err, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "could not buffer %zu received bytes", len);
+        return -1;
+    }
+    return 0;
+}
+
+void tlsv_conn_feed_eof(tlsv_conn *c)
+{
+    if (c)
+        c->e->eof_received = true;
+}
+
+size_t tlsv_conn_pending_output(const tlsv_conn *c)
+{
+    return c ? tlsv_engine_pending(c->e) : 0;
+}
+
+size_t tlsv_conn_take_output(tlsv_conn *c, void *buf, size_t cap)
+{
+    if (!c || !buf)
+        return 0;
+    size_t n = tlsv_engine_pending(c->e);
+    if (n > cap)
+        n = cap;
+    if (n == 0)
+        return 0;
+    memcpy(buf, tlsv_engine_output(c->e), n);
+    tlsv_engine_consume(c->e, n);
+    return n;
+}
+
+/* ---- fd mode -------------------------------------------------------------- */
+
+int tlsv_conn_set_fd(tlsv_conn *c, int fd)
+{
+    if (!c || fd < 0)
+        return -1;
+    c->fd = fd;
+    return 0;
+}
+
+/* Sends pending output. 0 when all is sent, TLSV_WANT_WRITE, or -1. */
+static int flush(tlsv_conn *c)
+{
+    if (c->fd < 0)
+        return 0; /* memory mode: the caller takes the output */
+    while (tlsv_engine_pending(c->e)) {
+        const uint8_t *p = tlsv_engine_output(c->e);
+        size_t n = tlsv_engine_pending(c->e);
+        ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == ENOTSOCK)
+            w = write(c->fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return TLSV_WANT_WRITE;
+            tlsv_err_set(&c->io_err, TLSV_R_SYSCALL, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                         "sending failed: %s", strerror(errno));
+            return -1;
+        }
+        tlsv_engine_consume(c->e, (size_t)w);
+    }
+    return 0;
+}
+
+/* Reads what the transport has into the engine. 0 when bytes arrived,
+ * TLSV_WANT_READ, 1 at EOF, or -1. */
+static int fill(tlsv_conn *c)
+{
+    if (c->fd < 0)
+        return c->e->eof_received ? 1 : TLSV_WANT_READ;
+    uint8_t buf[16384 + 512];
+    for (;;) {
+        ssize_t r = read(c->fd, buf, sizeof buf);
+        if (r > 0) {
+            if (tlsv_engine_feed(c->e, buf, (size_t)r) != 0) {
+                tlsv_err_set(&c->io_err, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_NONE,
+                             TLSV_SIDE_LOCAL, "could not buffer received bytes");
+                return -1;
+            }
+            return 0;
+        }
+        if (r == 0) {
+            c->e->eof_received = true;
+            return 1;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return TLSV_WANT_READ;
+        tlsv_err_set(&c->io_err, TLSV_R_SYSCALL, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "receiving failed: %s", strerror(errno));
+        return -1;
+    }
+}
+
+/* The engine failed: send its alert if we can, report -1. */
+static int failed(tlsv_conn *c)
+{
+    (void)flush(c);
+    return -1;
+}
+
+static int eof_error(tlsv_conn *c, const char *when)
+{
+    tlsv_err_set(&c->io_err, TLSV_R_UNEXPECTED_EOF_WHILE_READING, TLSV_ALERT_NONE,
+                 TLSV_SIDE_REMOTE, "the peer closed the connection%s%s without close_notify",
+                 *when ? " " : "", when);
+    return -1;
+}
+
+int tlsv_conn_handshake(tlsv_conn *c)
+{
+    if (!c)
+        return -1;
+    if (c->io_err.reason != TLSV_R_OK)
+        return -1;
+    for (;;) {
+        if (tlsv_engine_advance(c->e) != 0)
+            return failed(c);
+        int rc = flush(c);
+        if (rc != 0)
+            return rc;
+        if (c->e->state == TLSV_ES_ESTABLISHED)
+            return 0;
+        if (c->e->close_notify_received)
+            return eof_error(c, "during the handshake (it sent close_notify)");
+        rc = fill(c);
+        if (rc == 1)
+            return eof_error(c, "during the handshake");
+        if (rc != 0)
+            return rc;
+    }
+}
+
+long tlsv_conn_read(tlsv_conn *c, void *buf, size_t len)
+{
+    if (!c || (!buf && len))
+        return -1;
+    if (c->e->state != TLSV_ES_ESTABLISHED) {
+        int rc = tlsv_conn_handshake(c);
+        if (rc != 0)
+            return rc;
+    }
+    for (;;) {
+        if (tlsv_engine_app_pending(c->e))
+            return (long)tlsv_engine_read_app(c->e, buf, len > LONG_MAX ? LONG_MAX : len);
+        if (c->e->close_notify_received)
+            return 0;
+        if (tlsv_engine_advance(c->e) != 0)
+            return failed(c);
+        int rc = flush(c); /* e.g. our answer to a KeyUpdate */
+        if (rc == -1)
+            return -1;
+        if (tlsv_engine_app_pending(c->e) || c->e->close_notify_received)
+            continue;
+        rc = fill(c);
+        if (rc == 1) {
+            if (c->e->ctx->vcfg.options & TLSV_OP_IGNORE_UNEXPECTED_EOF)
+                return 0;
+            return eof_error(c, "");
+        }
+        if (rc != 0)
+            return rc;
+    }
+}
+
+long tlsv_conn_write(tlsv_conn *c, const void *buf, size_t len)
+{
+    if (!c || (!buf && len))
+        return -1;
+    if (c->e->state != TLSV_ES_ESTABLISHED) {
+        int rc = tlsv_conn_handshake(c);
+        if (rc != 0)
+            return rc;
+    }
+    if (c->write_done == 0 && len) {
+        if (c->e->close_notify_sent) {
+            tlsv_err_set(&c->io_err, TLSV_R_ZERO_RETURN, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                         "cannot write after tlsv_conn_shutdown()");
+            return -1;
+        }
+        if (tlsv_engine_write_app(c->e, buf, len) != 0)
+            return failed(c);
+        c->write_done = len;
+    }
+    int rc = flush(c);
+    if (rc != 0)
+        return rc; /* WANT_WRITE: call again with the same arguments */
+    c->write_done = 0;
+    return (long)len;
+}
+
+int tlsv_conn_shutdown(tlsv_conn *c)
+{
+    if (!c)
+        return -1;
+    if (c->e->state == TLSV_ES_FAILED)
+        return -1;
+    tlsv_engine_close(c->e);
+    int rc = flush(c);
+    if (rc != 0)
+        return rc;
+    while (!c->e->close_notify_received) {
+        if (c->fd < 0)
+            return 1;
+        rc = fill(c);
+        if (rc == 1)
+            return 0; /* the peer closed the transport: nothing more to wait for */
+        if (rc != 0)
+            return rc;
+        if (tlsv_engine_advance(c->e) != 0)
+            return failed(c);
+        c->e->app_off = c->e->app_len = 0; /* data after our close_notify is dropped */
+    }
+    return 0;
+}
+
+/* ---- what was negotiated -------------------------------------------------- */
+
+const char *tlsv_conn_version(const tlsv_conn *c)
+{
+    return c && c->e->state == TLSV_ES_ESTABLISHED ? tlsv_version_string(c->e->version) : NULL;
+}
+
+int tlsv_conn_version_number(const tlsv_conn *c)
+{
+    return c && c->e->state == TLSV_ES_ESTABLISHED ? c->e->version : 0;
+}
+
+const char *tlsv_conn_cipher(const tlsv_conn *c)
+{
+    if (!c || c->e->state != TLSV_ES_ESTABLISHED)
+        return NULL;
+    const tlsv_suite *s = tlsv_suite_by_id(c->e->suite);
+    return s ? s->openssl : NULL;
+}
+
+const char *tlsv_conn_group(const tlsv_conn *c)
+{
+    return c && c->e->group ? tlsv_group_name(c->e->group) : NULL;
+}
+
+const char *tlsv_conn_alpn_selected(const tlsv_conn *c)
+{
+    return c ? c->e->alpn : NULL;
+}
+
+const char *tlsv_conn_server_name(const tlsv_conn *c)
+{
+    return c ? c->e->server_name : NULL;
+}
+
+size_t tlsv_conn_peer_cert_count(const tlsv_conn *c)
+{
+    return c && c->e->peer_chain ? tlsv_x509_chain_count(c->e->peer_chain) : 0;
+}
+
+const uint8_t *tlsv_conn_peer_cert_der(const tlsv_conn *c, size_t i, size_t *len)
+{
+    if (!c || !c->e->peer_chain || i >= tlsv_x509_chain_count(c->e->peer_chain))
+        return NULL;
+    return tlsv_x509_chain_der(c->e->peer_chain, i, len);
+}
+
+int tlsv_conn_set_ctx(tlsv_conn *c, tlsv_ctx *ctx)
+{
+    if (!c || !ctx || !tlsv_ctx_allows_role(ctx, c->e->role))
+        return -1;
+    tlsv_ctx_ref(ctx);
+    tlsv_ctx_unref(c->e->ctx);
+    c->e->ctx = ctx;
+    return 0;
+}

@@ -1,0 +1,556 @@
+/*
+ * engine.c -- the sans-I/O engine: records in, messages to the handshake
+ * state machine, alerts, application data, records out. See engine.h.
+ */
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "keysched13.h"
+#include "version.h"
+#include "x509.h"
+
+extern const tlsv_hs_ops tlsv_tls13_client_ops;
+extern const tlsv_hs_ops tlsv_tls13_server_ops;
+
+/* ---- buffers ---------------------------------------------------------- */
+
+/* Makes room for `more` bytes after buf[0..len). */
+static int reserve(uint8_t **buf, size_t *cap, size_t len, size_t more)
+{
+    if (more > SIZE_MAX / 2 - len)
+        return -1;
+    size_t need = len + more;
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 1024;
+    while (ncap < need)
+        ncap *= 2;
+    uint8_t *n = realloc(*buf, ncap);
+    if (!n)
+        return -1;
+    *buf = n;
+    *cap = ncap;
+    return 0;
+}
+
+static void wipe_free(uint8_t *buf, size_t cap)
+{
+    if (buf) {
+        tlsv_wipe(buf, cap);
+        free(buf);
+    }
+}
+
+/* ---- lifetime ------------------------------------------------------------ */
+
+tlsv_engine *tlsv_engine_new(tlsv_ctx *ctx, tlsv_role role, const char *server_name,
+                             tlsv_error *err)
+{
+    tlsv_err_clear(err);
+    if (!ctx) {
+        tlsv_err_set(err, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "no context");
+        return NULL;
+    }
+    if (!tlsv_ctx_allows_role(ctx, role)) {
+        tlsv_err_set(err, TLSV_R_WRONG_SIDE, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "Cannot create a %s connection with a %s context",
+                     role == TLSV_ROLE_SERVER ? "server" : "client",
+                     tlsv_protocol_name(ctx->vcfg.protocol));
+        return NULL;
+    }
+    tlsv_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        goto oom;
+    e->role = role;
+    e->ctx = tlsv_ctx_ref(ctx);
+    e->plain_version = TLSV_V_TLS10;
+    tlsv_err_clear(&e->err);
+    if (server_name && role == TLSV_ROLE_CLIENT) {
+        e->server_name = strdup(server_name);
+        if (!e->server_name)
+            goto oom;
+    }
+    e->ops = role == TLSV_ROLE_CLIENT ? &tlsv_tls13_client_ops : &tlsv_tls13_server_ops;
+    return e;
+oom:
+    tlsv_engine_free(e);
+    tlsv_err_set(err, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                 "could not allocate a connection");
+    return NULL;
+}
+
+void tlsv_engine_free(tlsv_engine *e)
+{
+    if (!e)
+        return;
+    if (e->ops && e->ops->free)
+        e->ops->free(e);
+    tlsv_rec_dir_clear(&e->rd);
+    tlsv_rec_dir_clear(&e->wr);
+    wipe_free(e->in, e->in_cap);
+    wipe_free(e->out, e->out_cap);
+    wipe_free(e->hs, e->hs_cap);
+    wipe_free(e->hs_out, e->hs_out_cap);
+    wipe_free(e->app, e->app_cap);
+    free(e->server_name);
+    free(e->alpn);
+    tlsv_x509_chain_free(e->peer_chain);
+    tlsv_wipe(e->rd_secret, sizeof e->rd_secret);
+    tlsv_wipe(e->wr_secret, sizeof e->wr_secret);
+    tlsv_ctx_unref(e->ctx);
+    free(e);
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+size_t tlsv_engine_pending(const tlsv_engine *e)
+{
+    return e->out_len - e->out_off;
+}
+
+const uint8_t *tlsv_engine_output(const tlsv_engine *e)
+{
+    return e->out + e->out_off;
+}
+
+void tlsv_engine_consume(tlsv_engine *e, size_t n)
+{
+    if (n > e->out_len - e->out_off)
+        n = e->out_len - e->out_off;
+    e->out_off += n;
+    if (e->out_off == e->out_len)
+        e->out_off = e->out_len = 0;
+}
+
+/* Seals one record of at most 2^14 bytes onto the output. */
+static int send_record(tlsv_engine *e, uint8_t type, const uint8_t *data, size_t n)
+{
+    size_t room = TLSV_REC_HEADER + n + 1 + TLSV_AEAD_TAG_LEN + 64;
+    if (reserve(&e->out, &e->out_cap, e->out_len, room) != 0)
+        return -1;
+    tlsv_writer w;
+    tlsv_wr_init_fixed(&w, e->out + e->out_len, e->out_cap - e->out_len);
+    if (tlsv_rec_seal(&e->wr, type, e->plain_version, data, n, &w) != 0)
+        return -1;
+    e->out_len += tlsv_wr_len(&w);
+    return 0;
+}
+
+static int send_fragmented(tlsv_engine *e, uint8_t type, const uint8_t *data, size_t len)
+{
+    do {
+        size_t n = len > TLSV_REC_MAX_PLAINTEXT ? TLSV_REC_MAX_PLAINTEXT : len;
+        if (send_record(e, type, data, n) != 0)
+            return -1;
+        data += n;
+        len -= n;
+    } while (len > 0);
+    return 0;
+}
+
+static void send_alert(tlsv_engine *e, int alert)
+{
+    /* close_notify and user_canceled are warnings; everything else fatal */
+    uint8_t a[2] = {(uint8_t)(alert == TLSV_ALERT_CLOSE_NOTIFY || alert == TLSV_ALERT_USER_CANCELED
+                                  ? 1
+                                  : 2),
+                    (uint8_t)alert};
+    (void)send_record(e, TLSV_CT_ALERT, a, 2);
+}
+
+int tlsv_engine_send_handshake(tlsv_engine *e, const uint8_t *msg, size_t len)
+{
+    if (len > TLSV_MAX_HANDSHAKE_MESSAGE + 4 ||
+        reserve(&e->hs_out, &e->hs_out_cap, e->hs_out_len, len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "could not queue a handshake message");
+    memcpy(e->hs_out + e->hs_out_len, msg, len);
+    e->hs_out_len += len;
+    return 0;
+}
+
+int tlsv_engine_flush(tlsv_engine *e)
+{
+    if (e->hs_out_len == 0)
+        return 0;
+    int rc = send_fragmented(e, TLSV_CT_HANDSHAKE, e->hs_out, e->hs_out_len);
+    tlsv_wipe(e->hs_out, e->hs_out_len);
+    e->hs_out_len = 0;
+    if (rc != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "could not protect handshake messages");
+    return 0;
+}
+
+int tlsv_engine_set_write13(tlsv_engine *e, tlsv_aead_alg aead, tlsv_hash_alg hash,
+                            const uint8_t *secret, size_t len)
+{
+    if (tlsv_engine_flush(e) != 0)
+        return -1;
+    if (tlsv_rec_dir_set13(&e->wr, aead, hash, secret, len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "could not install new write keys");
+    return 0;
+}
+
+int tlsv_engine_send_ccs(tlsv_engine *e)
+{
+    static const uint8_t one = 1;
+    if (tlsv_engine_flush(e) != 0)
+        return -1;
+    tlsv_rec_dir plain = {.kind = TLSV_REC_PLAIN};
+    /* CCS is never protected (RFC 8446 §5), whatever the write keys */
+    size_t room = TLSV_REC_HEADER + 1;
+    if (reserve(&e->out, &e->out_cap, e->out_len, room) != 0)
+        return -1;
+    tlsv_writer w;
+    tlsv_wr_init_fixed(&w, e->out + e->out_len, e->out_cap - e->out_len);
+    if (tlsv_rec_seal(&plain, TLSV_CT_CHANGE_CIPHER_SPEC, TLSV_V_TLS12, &one, 1, &w) != 0)
+        return -1;
+    e->out_len += tlsv_wr_len(&w);
+    return 0;
+}
+
+/* ---- failure ------------------------------------------------------------- */
+
+int tlsv_engine_fail_err(tlsv_engine *e, const tlsv_error *err)
+{
+    if (e->state == TLSV_ES_FAILED)
+        return -1; /* the first failure is the one that counts */
+    e->err = *err;
+    e->err.side = TLSV_SIDE_LOCAL;
+    e->hs_out_len = 0; /* a failed flight is not sent; the alert is */
+    if (err->alert != TLSV_ALERT_NONE)
+        send_alert(e, err->alert);
+    e->state = TLSV_ES_FAILED;
+    return -1;
+}
+
+int tlsv_engine_fail(tlsv_engine *e, tlsv_reason reason, int alert, const char *fmt, ...)
+{
+    tlsv_error err;
+    err.reason = reason;
+    err.alert = alert;
+    err.side = TLSV_SIDE_LOCAL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.message, sizeof err.message, fmt, ap);
+    va_end(ap);
+    return tlsv_engine_fail_err(e, &err);
+}
+
+static int fail_remote(tlsv_engine *e, int alert)
+{
+    if (e->state == TLSV_ES_FAILED)
+        return -1;
+    const char *name = tlsv_alert_name(alert);
+    char unknown[16];
+    if (!name) {
+        snprintf(unknown, sizeof unknown, "%d", alert);
+        name = unknown;
+    }
+    tlsv_err_set(&e->err, tlsv_reason_for_alert(alert), alert, TLSV_SIDE_REMOTE,
+                 "the peer aborted the %s with a fatal %s alert",
+                 e->state == TLSV_ES_HANDSHAKE ? "handshake" : "connection", name);
+    e->state = TLSV_ES_FAILED;
+    return -1;
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+int tlsv_engine_feed(tlsv_engine *e, const uint8_t *data, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (e->in_off > 0 && e->in_off == e->in_len)
+        e->in_off = e->in_len = 0;
+    if (e->in_off > 0 && e->in_len + len > e->in_cap) { /* compact */
+        memmove(e->in, e->in + e->in_off, e->in_len - e->in_off);
+        e->in_len -= e->in_off;
+        e->in_off = 0;
+    }
+    if (reserve(&e->in, &e->in_cap, e->in_len, len) != 0)
+        return -1;
+    memcpy(e->in + e->in_len, data, len);
+    e->in_len += len;
+    return 0;
+}
+
+int tlsv_engine_check_key_boundary(tlsv_engine *e)
+{
+    if (e->hs_len > e->hs_cur)
+        return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                "handshake data followed a message that changes keys in the "
+                                "same record (RFC 8446 §5.1)");
+    return 0;
+}
+
+/* TLS 1.3 post-handshake messages (RFC 8446 §4.6). */
+static int post_handshake(tlsv_engine *e, uint8_t type, const uint8_t *msg, size_t len)
+{
+    if (type == 4 /* new_session_ticket */ && e->role == TLSV_ROLE_CLIENT)
+        return 0; /* resumption comes later: accepted and ignored */
+    if (type == 24 /* key_update */) {
+        if (len != 5 || msg[4] > 1)
+            return tlsv_engine_fail(e, len != 5 ? TLSV_R_DECODE_ERROR : TLSV_R_ILLEGAL_PARAMETER,
+                                    len != 5 ? TLSV_ALERT_DECODE_ERROR
+                                             : TLSV_ALERT_ILLEGAL_PARAMETER,
+                                    "KeyUpdate: malformed request_update");
+        if (++e->key_updates_in_row > TLSV_MAX_KEY_UPDATES_IN_ROW)
+            return tlsv_engine_fail(e, TLSV_R_TOO_MANY_WARN_ALERTS, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                    "more than %d KeyUpdates in a row", TLSV_MAX_KEY_UPDATES_IN_ROW);
+        if (tlsv_engine_check_key_boundary(e) != 0)
+            return -1;
+        if (tlsv_ks13_update(e->hash, e->rd_secret, e->secret_len) != 0 ||
+            tlsv_rec_dir_set13(&e->rd, e->aead, e->hash, e->rd_secret, e->secret_len) != 0)
+            return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                    "KeyUpdate: could not derive the next read keys");
+        if (msg[4] == 1) { /* update_requested: answer with our own update */
+            static const uint8_t ku[5] = {24, 0, 0, 1, 0};
+            if (tlsv_engine_send_handshake(e, ku, sizeof ku) != 0)
+                return -1;
+            if (tlsv_ks13_update(e->hash, e->wr_secret, e->secret_len) != 0)
+                return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                        "KeyUpdate: could not derive the next write keys");
+            if (tlsv_engine_set_write13(e, e->aead, e->hash, e->wr_secret, e->secret_len) != 0)
+                return -1;
+        }
+        return 0;
+    }
+    return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                            "unexpected handshake message %u after the handshake",
+                            (unsigned)type);
+}
+
+/* Splits buffered handshake bytes into messages and hands them on. */
+static int deliver_handshake(tlsv_engine *e)
+{
+    while (e->hs_len >= 4 && e->state != TLSV_ES_FAILED) {
+        size_t body = ((size_t)e->hs[1] << 16) | ((size_t)e->hs[2] << 8) | e->hs[3];
+        if (body > TLSV_MAX_HANDSHAKE_MESSAGE)
+            return tlsv_engine_fail(e, TLSV_R_EXCESSIVE_MESSAGE_SIZE, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                    "handshake message type %u announces %zu bytes; the limit "
+                                    "is %u",
+                                    (unsigned)e->hs[0], body, TLSV_MAX_HANDSHAKE_MESSAGE);
+        if (e->hs_len < 4 + body)
+            break;
+        e->hs_cur = 4 + body;
+        int rc = e->state == TLSV_ES_ESTABLISHED ? post_handshake(e, e->hs[0], e->hs, 4 + body)
+                                                 : e->ops->message(e, e->hs[0], e->hs, 4 + body);
+        if (rc != 0 || e->state == TLSV_ES_FAILED)
+            return -1;
+        memmove(e->hs, e->hs + 4 + body, e->hs_len - 4 - body);
+        e->hs_len -= 4 + body;
+        e->hs_cur = 0;
+    }
+    return 0;
+}
+
+static int handle_alert(tlsv_engine *e, const uint8_t *pt, size_t n)
+{
+    if (n != 2)
+        return tlsv_engine_fail(e, TLSV_R_DECODE_ERROR, TLSV_ALERT_DECODE_ERROR,
+                                "an alert record of %zu bytes (alerts are 2 bytes)", n);
+    if (e->hs_len)
+        return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                "an alert arrived in the middle of a handshake message");
+    uint8_t level = pt[0], desc = pt[1];
+    if (desc == TLSV_ALERT_CLOSE_NOTIFY) {
+        e->close_notify_received = true;
+        return 0;
+    }
+    if (desc == TLSV_ALERT_USER_CANCELED || (level == 1 && e->version && e->version < TLSV_V_TLS13)) {
+        if (++e->warnings_in_row > TLSV_MAX_WARNINGS_IN_ROW)
+            return tlsv_engine_fail(e, TLSV_R_TOO_MANY_WARN_ALERTS, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                    "more than %d warning alerts in a row",
+                                    TLSV_MAX_WARNINGS_IN_ROW);
+        return 0;
+    }
+    return fail_remote(e, desc);
+}
+
+int tlsv_engine_advance(tlsv_engine *e)
+{
+    if (e->state == TLSV_ES_FAILED)
+        return -1;
+    if (!e->started) {
+        e->started = true;
+        if (e->ops->start && e->ops->start(e) != 0)
+            return -1;
+    }
+    while (e->state != TLSV_ES_FAILED && !e->close_notify_received) {
+        size_t avail = e->in_len - e->in_off;
+        if (avail < TLSV_REC_HEADER)
+            break;
+        uint8_t *hdr = e->in + e->in_off;
+        size_t len = ((size_t)hdr[3] << 8) | hdr[4];
+        if (hdr[0] < TLSV_CT_CHANGE_CIPHER_SPEC || hdr[0] > TLSV_CT_APPLICATION_DATA) {
+            if (!e->first_record_seen && e->role == TLSV_ROLE_SERVER && (hdr[0] & 0x80))
+                return tlsv_engine_fail(e, TLSV_R_UNSUPPORTED_PROTOCOL,
+                                        TLSV_ALERT_PROTOCOL_VERSION,
+                                        "the client sent an SSLv2-format hello; this build "
+                                        "accepts it only for TLS 1.0-1.2, which are not "
+                                        "available yet");
+            return tlsv_engine_fail(e,
+                                    e->first_record_seen ? TLSV_R_UNEXPECTED_MESSAGE
+                                                         : TLSV_R_WRONG_VERSION_NUMBER,
+                                    e->first_record_seen ? TLSV_ALERT_UNEXPECTED_MESSAGE
+                                                         : TLSV_ALERT_PROTOCOL_VERSION,
+                                    "record with unknown content type %u%s", (unsigned)hdr[0],
+                                    e->first_record_seen ? "" : " (is the peer speaking TLS?)");
+        }
+        if (hdr[1] != 3)
+            return tlsv_engine_fail(e, TLSV_R_WRONG_VERSION_NUMBER, TLSV_ALERT_PROTOCOL_VERSION,
+                                    "record version %u.%u is not SSL 3.0 or TLS",
+                                    (unsigned)hdr[1], (unsigned)hdr[2]);
+        if (len > TLSV_REC_MAX_CIPHERTEXT_12 ||
+            (e->rd.kind == TLSV_REC_TLS13 && len > TLSV_REC_MAX_CIPHERTEXT_13))
+            return tlsv_engine_fail(e, TLSV_R_RECORD_OVERFLOW, TLSV_ALERT_RECORD_OVERFLOW,
+                                    "a record of %zu bytes is longer than allowed", len);
+        if (avail < TLSV_REC_HEADER + len)
+            break;
+        e->first_record_seen = true;
+        uint8_t *body = hdr + TLSV_REC_HEADER;
+        e->in_off += TLSV_REC_HEADER + len;
+
+        if (hdr[0] == TLSV_CT_CHANGE_CIPHER_SPEC) {
+            /* RFC 8446 §5: a plaintext {01} during the handshake is dropped */
+            if (len != 1 || body[0] != 1)
+                return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE,
+                                        TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                        "a malformed change_cipher_spec record");
+            if (e->state != TLSV_ES_HANDSHAKE || !e->ops->ccs || e->ops->ccs(e) != 0)
+                return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE,
+                                        TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                        "change_cipher_spec where none may come");
+            continue;
+        }
+        uint8_t type;
+        uint8_t *pt;
+        size_t n;
+        tlsv_error rerr;
+        if (tlsv_rec_open(&e->rd, hdr, body, len, &type, &pt, &n, &rerr) != 0)
+            return tlsv_engine_fail_err(e, &rerr);
+        switch (type) {
+        case TLSV_CT_HANDSHAKE:
+            if (n == 0)
+                return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE,
+                                        TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                        "an empty handshake record (RFC 8446 §5.1)");
+            if (e->hs_len + n > TLSV_MAX_HANDSHAKE_MESSAGE + 4 + TLSV_REC_MAX_PLAINTEXT ||
+                reserve(&e->hs, &e->hs_cap, e->hs_len, n) != 0)
+                return tlsv_engine_fail(e, TLSV_R_EXCESSIVE_MESSAGE_SIZE,
+                                        TLSV_ALERT_ILLEGAL_PARAMETER,
+                                        "too much handshake data buffered");
+            memcpy(e->hs + e->hs_len, pt, n);
+            e->hs_len += n;
+            e->warnings_in_row = 0;
+            if (deliver_handshake(e) != 0)
+                return -1;
+            break;
+        case TLSV_CT_ALERT:
+            if (handle_alert(e, pt, n) != 0)
+                return -1;
+            break;
+        case TLSV_CT_APPLICATION_DATA:
+            if (e->state != TLSV_ES_ESTABLISHED)
+                return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE,
+                                        TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                        "application data before the handshake completed");
+            if (e->hs_len)
+                return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE,
+                                        TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                        "application data inside a handshake message");
+            if (n == 0) {
+                if (++e->warnings_in_row > TLSV_MAX_WARNINGS_IN_ROW)
+                    return tlsv_engine_fail(e, TLSV_R_TOO_MANY_WARN_ALERTS,
+                                            TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                            "more than %d empty records in a row",
+                                            TLSV_MAX_WARNINGS_IN_ROW);
+                break;
+            }
+            e->warnings_in_row = 0;
+            e->key_updates_in_row = 0;
+            if (e->app_off == e->app_len)
+                e->app_off = e->app_len = 0;
+            if (reserve(&e->app, &e->app_cap, e->app_len, n) != 0)
+                return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR,
+                                        "out of memory for received data");
+            memcpy(e->app + e->app_len, pt, n);
+            e->app_len += n;
+            break;
+        default:
+            return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                    "a protected record with unknown content type %u",
+                                    (unsigned)type);
+        }
+    }
+    if (e->in_off == e->in_len)
+        e->in_off = e->in_len = 0;
+    if (e->state != TLSV_ES_FAILED)
+        (void)tlsv_engine_flush(e);
+    return e->state == TLSV_ES_FAILED ? -1 : 0;
+}
+
+/* ---- application data ----------------------------------------------------- */
+
+int tlsv_engine_write_app(tlsv_engine *e, const uint8_t *data, size_t len)
+{
+    if (e->state != TLSV_ES_ESTABLISHED || e->close_notify_sent)
+        return -1;
+    if (len == 0)
+        return 0;
+    if (tlsv_engine_flush(e) != 0)
+        return -1;
+    e->key_updates_in_row = 0;
+    if (send_fragmented(e, TLSV_CT_APPLICATION_DATA, data, len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "could not protect application data");
+    return 0;
+}
+
+size_t tlsv_engine_app_pending(const tlsv_engine *e)
+{
+    return e->app_len - e->app_off;
+}
+
+size_t tlsv_engine_read_app(tlsv_engine *e, uint8_t *buf, size_t len)
+{
+    size_t n = e->app_len - e->app_off;
+    if (n > len)
+        n = len;
+    if (n == 0)
+        return 0;
+    memcpy(buf, e->app + e->app_off, n);
+    tlsv_wipe(e->app + e->app_off, n);
+    e->app_off += n;
+    if (e->app_off == e->app_len)
+        e->app_off = e->app_len = 0;
+    return n;
+}
+
+int tlsv_engine_close(tlsv_engine *e)
+{
+    if (e->close_notify_sent)
+        return 0;
+    e->close_notify_sent = true;
+    if (e->state == TLSV_ES_FAILED)
+        return -1;
+    if (tlsv_engine_flush(e) != 0)
+        return -1;
+    send_alert(e, TLSV_ALERT_CLOSE_NOTIFY);
+    return 0;
+}
+
+void tlsv_engine_established(tlsv_engine *e)
+{
+    e->state = TLSV_ES_ESTABLISHED;
+    if (e->ops && e->ops->free)
+        e->ops->free(e);
+}

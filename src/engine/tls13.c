@@ -1,0 +1,174 @@
+/*
+ * tls13.c -- helpers shared by the TLS 1.3 state machines. See tls13.h.
+ */
+#include "tls13.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "x509.h"
+
+int tlsv_tr_add(tlsv_transcript *tr, const uint8_t *msg, size_t len)
+{
+    if (tr->h)
+        return tlsv_hash_update(tr->h, msg, len) == 0 ? 0 : -1;
+    if (tr->len + len > tr->cap) {
+        size_t ncap = tr->cap ? tr->cap : 1024;
+        while (ncap < tr->len + len)
+            ncap *= 2;
+        uint8_t *n = realloc(tr->buf, ncap);
+        if (!n)
+            return -1;
+        tr->buf = n;
+        tr->cap = ncap;
+    }
+    memcpy(tr->buf + tr->len, msg, len);
+    tr->len += len;
+    return 0;
+}
+
+int tlsv_tr_begin(tlsv_transcript *tr, tlsv_hash_alg alg)
+{
+    if (tr->h)
+        return tr->alg == alg ? 0 : -1;
+    tr->h = tlsv_hash_new(alg);
+    if (!tr->h)
+        return -1;
+    tr->alg = alg;
+    int rc = tr->len ? tlsv_hash_update(tr->h, tr->buf, tr->len) : 0;
+    free(tr->buf);
+    tr->buf = NULL;
+    tr->len = tr->cap = 0;
+    return rc == 0 ? 0 : -1;
+}
+
+int tlsv_tr_hrr_restart(tlsv_transcript *tr)
+{
+    uint8_t msg[4 + TLSV_HASH_MAX_LEN];
+    size_t hlen = tlsv_hash_len(tr->alg);
+    if (!tr->h || tlsv_hash_final(tr->h, msg + 4, sizeof msg - 4) != 0)
+        return -1;
+    msg[0] = TLSV_HS_MESSAGE_HASH;
+    msg[1] = 0;
+    msg[2] = 0;
+    msg[3] = (uint8_t)hlen;
+    if (tlsv_hash_reset(tr->h) != 0)
+        return -1;
+    return tlsv_hash_update(tr->h, msg, 4 + hlen) == 0 ? 0 : -1;
+}
+
+int tlsv_tr_hash(tlsv_transcript *tr, uint8_t *out)
+{
+    if (!tr->h)
+        return -1;
+    return tlsv_hash_peek(tr->h, out, TLSV_HASH_MAX_LEN) == 0 ? 0 : -1;
+}
+
+void tlsv_tr_free(tlsv_transcript *tr)
+{
+    tlsv_hash_free(tr->h);
+    if (tr->buf) {
+        tlsv_wipe(tr->buf, tr->cap);
+        free(tr->buf);
+    }
+    memset(tr, 0, sizeof *tr);
+}
+
+/* ECDSA and EdDSA first (cheap to verify and sign), then RSA-PSS; PKCS#1
+ * v1.5 last: in TLS 1.3 only certificates may use it (§4.2.3). */
+const uint16_t tlsv_sigalgs13[] = {
+    TLSV_SIG_ECDSA_SECP256R1_SHA256, TLSV_SIG_ECDSA_SECP384R1_SHA384,
+    TLSV_SIG_ECDSA_SECP521R1_SHA512, TLSV_SIG_ED25519,
+    TLSV_SIG_ED448,                  TLSV_SIG_RSA_PSS_RSAE_SHA256,
+    TLSV_SIG_RSA_PSS_RSAE_SHA384,    TLSV_SIG_RSA_PSS_RSAE_SHA512,
+    TLSV_SIG_RSA_PSS_PSS_SHA256,     TLSV_SIG_RSA_PSS_PSS_SHA384,
+    TLSV_SIG_RSA_PSS_PSS_SHA512,     TLSV_SIG_RSA_PKCS1_SHA256,
+    TLSV_SIG_RSA_PKCS1_SHA384,       TLSV_SIG_RSA_PKCS1_SHA512,
+};
+const size_t tlsv_sigalgs13_count = sizeof tlsv_sigalgs13 / sizeof tlsv_sigalgs13[0];
+
+uint16_t tlsv_tls13_pick_scheme(const tlsv_pkey *key, tlsv_bytes peer_list)
+{
+    /* our preference among what the peer accepts */
+    for (size_t i = 0; i < tlsv_sigalgs13_count; i++) {
+        uint16_t s = tlsv_sigalgs13[i];
+        if (tlsv_u16_contains(peer_list, s) &&
+            tlsv_sig_key_supports(key, s, TLSV_SIG_SIGN | TLSV_SIG_TLS13))
+            return s;
+    }
+    return 0;
+}
+
+size_t tlsv_tls13_cv_input(bool server, const uint8_t *th, size_t hlen, uint8_t out[200])
+{
+    static const char sctx[] = "TLS 1.3, server CertificateVerify";
+    static const char cctx[] = "TLS 1.3, client CertificateVerify";
+    const char *c = server ? sctx : cctx;
+    size_t clen = strlen(c);
+    memset(out, 0x20, 64);
+    memcpy(out + 64, c, clen);
+    out[64 + clen] = 0;
+    memcpy(out + 65 + clen, th, hlen);
+    return 65 + clen + hlen;
+}
+
+int tlsv_tls13_verify_chain(tlsv_engine *e, bool peer_is_server, unsigned *marks)
+{
+    tlsv_ctx *ctx = e->ctx;
+    if (ctx->verify_mode == TLSV_CERT_NONE) {
+        *marks |= TLSV_MARK_PEER_CERT; /* nothing required */
+        return 0;
+    }
+    tlsv_error err;
+    tlsv_x509_store *store = ctx->store;
+    tlsv_x509_store *empty = NULL;
+    if (!store) { /* verifying with no trust anchors fails, as in OpenSSL */
+        empty = tlsv_x509_store_new(&err);
+        if (!empty)
+            return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                    "could not create a trust store");
+        store = empty;
+    }
+    const char *name = peer_is_server && ctx->check_hostname ? e->server_name : NULL;
+    int rc = tlsv_x509_verify(store, e->peer_chain,
+                              peer_is_server ? TLSV_X509_PURPOSE_SERVER_AUTH
+                                             : TLSV_X509_PURPOSE_CLIENT_AUTH,
+                              name, NULL, &err);
+    tlsv_x509_store_free(empty);
+    if (rc != 0) {
+        if (!store || !ctx->store)
+            snprintf(err.message + strlen(err.message),
+                     sizeof err.message - strlen(err.message),
+                     " (no CA certificates are loaded: use load_verify_locations or "
+                     "set_default_verify_paths)");
+        return tlsv_engine_fail_err(e, &err);
+    }
+    *marks |= TLSV_MARK_PEER_CERT;
+    return 0;
+}
+
+int tlsv_tls13_enter_traffic(tlsv_engine *e, unsigned marks, const uint8_t *rd_secret,
+                             const uint8_t *wr_secret, size_t len, tlsv_hash_alg hash,
+                             tlsv_aead_alg aead, bool install_write)
+{
+    if ((marks & TLSV_MARKS_ALL) != TLSV_MARKS_ALL)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "internal error: application traffic without every "
+                                "verification mark (0x%x)",
+                                marks);
+    e->hash = hash;
+    e->aead = aead;
+    e->secret_len = len;
+    memcpy(e->rd_secret, rd_secret, len);
+    memcpy(e->wr_secret, wr_secret, len);
+    if (install_write && tlsv_engine_set_write13(e, aead, hash, wr_secret, len) != 0)
+        return -1;
+    return 0;
+}
+
+int tlsv_tls13_fail_parse(tlsv_engine *e, const tlsv_error *err)
+{
+    return tlsv_engine_fail_err(e, err);
+}

@@ -1,0 +1,73 @@
+/*
+ * tls13.h -- what the TLS 1.3 client and server share: the transcript,
+ * CertificateVerify content, signature-scheme choice, the proof marks that
+ * guard the step into application traffic.
+ */
+#ifndef TLSV_TLS13_H
+#define TLSV_TLS13_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "engine/engine.h"
+#include "engine/msg.h"
+
+/* The handshake transcript. Messages are kept as bytes until the cipher
+ * suite fixes the hash, then hashed incrementally. */
+typedef struct tlsv_transcript {
+    tlsv_hash_ctx *h;
+    tlsv_hash_alg alg;
+    uint8_t *buf;
+    size_t len, cap;
+} tlsv_transcript;
+
+int tlsv_tr_add(tlsv_transcript *tr, const uint8_t *msg, size_t len);
+/* Fixes the hash and absorbs what was kept. */
+int tlsv_tr_begin(tlsv_transcript *tr, tlsv_hash_alg alg);
+/* After a HelloRetryRequest: the transcript so far (ClientHello1) becomes
+ * message_hash(Hash(ClientHello1)) (RFC 8446 §4.4.1). The hash must be
+ * fixed already. */
+int tlsv_tr_hrr_restart(tlsv_transcript *tr);
+/* The hash of everything so far (hash length bytes into out). */
+int tlsv_tr_hash(tlsv_transcript *tr, uint8_t *out);
+void tlsv_tr_free(tlsv_transcript *tr);
+
+/* The signature schemes tlsv offers and accepts, in preference order. */
+extern const uint16_t tlsv_sigalgs13[];
+extern const size_t tlsv_sigalgs13_count;
+
+/* The first scheme of `peer_list` (u16 list from signature_algorithms)
+ * that `key` can sign with under TLS 1.3 rules, 0 if none. */
+uint16_t tlsv_tls13_pick_scheme(const tlsv_pkey *key, tlsv_bytes peer_list);
+
+/* Builds the CertificateVerify input (RFC 8446 §4.4.3): 64 spaces, the
+ * context string, a zero byte, the transcript hash. Returns its length. */
+size_t tlsv_tls13_cv_input(bool server, const uint8_t *th, size_t hlen, uint8_t out[200]);
+
+/* Proof marks: only the verifying functions set them; the step into
+ * application traffic requires all of them (DESIGN.md principle 3). */
+enum {
+    TLSV_MARK_PEER_CERT = 1u << 0, /* the peer's chain verified, or not required */
+    TLSV_MARK_PEER_SIG = 1u << 1,  /* its CertificateVerify verified, or no cert */
+    TLSV_MARK_PEER_FIN = 1u << 2,  /* its Finished verified */
+    TLSV_MARKS_ALL = 7u
+};
+
+/* Verifies the peer's chain as the context asks (verify mode, trust store,
+ * hostname). Returns 0 (and sets the mark), or -1 after tlsv_engine_fail. */
+int tlsv_tls13_verify_chain(tlsv_engine *e, bool peer_is_server, unsigned *marks);
+
+/* Keeps the application traffic secrets of both directions (what
+ * KeyUpdate needs later) after checking every proof mark, and switches the
+ * write side to wr_secret when install_write (the server switched at its
+ * own Finished already). */
+int tlsv_tls13_enter_traffic(tlsv_engine *e, unsigned marks, const uint8_t *rd_secret,
+                             const uint8_t *wr_secret, size_t len, tlsv_hash_alg hash,
+                             tlsv_aead_alg aead, bool install_write);
+
+/* Maps a msg.c parse failure (already in err) to an engine failure. */
+int tlsv_tls13_fail_parse(tlsv_engine *e, const tlsv_error *err);
+
+#endif /* TLSV_TLS13_H */

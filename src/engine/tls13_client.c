@@ -1,0 +1,648 @@
+/*
+ * tls13_client.c -- the TLS 1.3 client (RFC 8446 §2, §4).
+ *
+ *   state            expects                     then
+ *   WAIT_SH          ServerHello / HRR           WAIT_EE (or WAIT_SH again after one HRR)
+ *   WAIT_EE          EncryptedExtensions         WAIT_CERT_CR
+ *   WAIT_CERT_CR     CertificateRequest          WAIT_CERT
+ *                    Certificate                 WAIT_CV
+ *   WAIT_CERT        Certificate                 WAIT_CV
+ *   WAIT_CV          CertificateVerify           WAIT_FINISHED
+ *   WAIT_FINISHED    Finished                    (our [Certificate, CertificateVerify,]
+ *                                                 Finished; application traffic)
+ * Anything else is unexpected_message, decided in one place (message()).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "engine/engine.h"
+#include "engine/keysched13.h"
+#include "engine/msg.h"
+#include "engine/suites.h"
+#include "engine/tls13.h"
+#include "err.h"
+#include "version.h"
+#include "x509.h"
+
+typedef enum {
+    C_WAIT_SH,
+    C_WAIT_EE,
+    C_WAIT_CERT_CR,
+    C_WAIT_CERT,
+    C_WAIT_CV,
+    C_WAIT_FINISHED
+} cstate;
+
+static const char *const cstate_name[] = {"WAIT_SH",   "WAIT_EE", "WAIT_CERT_CR",
+                                          "WAIT_CERT", "WAIT_CV", "WAIT_FINISHED"};
+
+typedef struct client {
+    cstate state;
+    tlsv_client_offer offer;      /* the versions offered (version policy) */
+    uint8_t random[32];
+    uint8_t session_id[32];
+    size_t session_id_len;
+    uint16_t suites[8];
+    size_t n_suites;
+    tlsv_kex *kex;                /* our key share */
+    bool hrr_seen;
+    uint16_t hrr_suite;
+    bool ccs_sent;
+    const tlsv_suite *suite;
+    tlsv_transcript tr;
+    tlsv_ks13 ks;
+    unsigned marks;
+    bool cert_requested;
+    uint8_t cr_sigalgs[128];      /* the server's CertificateRequest schemes */
+    size_t cr_sigalgs_len;
+    uint8_t *ch;                  /* our ClientHello (needed for an HRR reply) */
+    size_t ch_len;
+} client;
+
+static client *C(tlsv_engine *e)
+{
+    return (client *)e->hs_state;
+}
+
+static void client_free(tlsv_engine *e)
+{
+    client *c = C(e);
+    if (!c)
+        return;
+    tlsv_kex_free(c->kex);
+    tlsv_tr_free(&c->tr);
+    tlsv_ks13_wipe(&c->ks);
+    free(c->ch);
+    tlsv_wipe(c, sizeof *c);
+    free(c);
+    e->hs_state = NULL;
+}
+
+/* Is this an IP literal (RFC 6066 forbids them in SNI)? */
+static bool is_ip_literal(const char *name)
+{
+    if (strchr(name, ':'))
+        return true;
+    for (const char *p = name; *p; p++)
+        if ((*p < '0' || *p > '9') && *p != '.')
+            return false;
+    return true;
+}
+
+/* ALPN names from the context's wire list. */
+static size_t alpn_names(const tlsv_ctx *ctx, tlsv_bytes *out, size_t cap)
+{
+    size_t n = 0, off = 0;
+    while (off < ctx->alpn_len && n < cap) {
+        size_t l = ctx->alpn[off];
+        out[n].p = ctx->alpn + off + 1;
+        out[n].n = l;
+        n++;
+        off += 1 + l;
+    }
+    return n;
+}
+
+/* Writes and queues a ClientHello (the first, or the reply to an HRR). */
+static int send_client_hello(tlsv_engine *e, const tlsv_bytes *cookie)
+{
+    client *c = C(e);
+    tlsv_ctx *ctx = e->ctx;
+    uint8_t pub[TLSV_KEX_MAX_PUBLIC_LEN];
+    size_t pub_len = 0;
+    if (tlsv_kex_public(c->kex, pub, sizeof pub, &pub_len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "could not export the key share");
+    tlsv_key_share_param share = {.group = (uint16_t)tlsv_kex_group(c->kex),
+                                  .key_exchange = {pub, pub_len}};
+    tlsv_bytes alpn[16];
+    size_t n_alpn = alpn_names(ctx, alpn, 16);
+    static const uint8_t psk_modes[] = {TLSV_PSK_DHE_KE};
+    bool legacy = tlsv_vset_min(c->offer.run) <= TLSV_V_TLS12;
+    tlsv_client_hello_params p = {
+        .legacy_version = c->offer.legacy_version,
+        .random = c->random,
+        .session_id = {c->session_id, c->session_id_len},
+        .cipher_suites = c->suites,
+        .n_cipher_suites = c->n_suites,
+        .versions = c->offer.versions,
+        .n_versions = c->offer.n_versions,
+        .groups = ctx->groups,
+        .n_groups = ctx->n_groups,
+        .signature_algorithms = tlsv_sigalgs13,
+        .n_signature_algorithms = tlsv_sigalgs13_count,
+        .key_share = true,
+        .key_shares = &share,
+        .n_key_shares = 1,
+        .server_name = e->server_name && !is_ip_literal(e->server_name) ? e->server_name : NULL,
+        .alpn = n_alpn ? alpn : NULL,
+        .n_alpn = n_alpn,
+        .psk_modes = psk_modes,
+        .n_psk_modes = 1,
+        .cookie = cookie ? *cookie : (tlsv_bytes){NULL, 0},
+        .renegotiation_info = legacy,
+        .extended_master_secret = legacy,
+        .ec_point_formats = legacy,
+        .padding = (ctx->vcfg.options & 0x40u) != 0, /* OP_TLSEXT_PADDING, part of OP_ALL */
+        .second_hello = cookie != NULL || c->hrr_seen,
+    };
+    tlsv_writer w;
+    tlsv_error err;
+    if (!tlsv_wr_init_growable(&w, 512, 65536))
+        return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR,
+                                "out of memory");
+    if (tlsv_msg_write_client_hello(&w, &p, NULL, &err) != 0) {
+        tlsv_wr_release(&w);
+        return tlsv_engine_fail_err(e, &err);
+    }
+    int rc = tlsv_tr_add(&c->tr, tlsv_wr_data(&w), tlsv_wr_len(&w));
+    if (rc == 0 && !c->hrr_seen) {
+        c->ch = malloc(tlsv_wr_len(&w));
+        if (c->ch) {
+            memcpy(c->ch, tlsv_wr_data(&w), tlsv_wr_len(&w));
+            c->ch_len = tlsv_wr_len(&w);
+        }
+    }
+    if (rc == 0)
+        rc = tlsv_engine_send_handshake(e, tlsv_wr_data(&w), tlsv_wr_len(&w));
+    tlsv_wr_release(&w);
+    return rc == 0 ? 0 : tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                          "could not queue the ClientHello");
+}
+
+static int client_start(tlsv_engine *e)
+{
+    tlsv_ctx *ctx = e->ctx;
+    client *c = calloc(1, sizeof *c);
+    if (!c)
+        return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_NONE, "out of memory");
+    e->hs_state = c;
+    tlsv_error err;
+    if (tlsv_vp_client_offer(&ctx->vcfg, false, &c->offer, &err) != 0)
+        return tlsv_engine_fail_err(e, &err);
+    e->plain_version = c->offer.record_version;
+    if (!tlsv_vset_has(c->offer.run, TLSV_V_TLS13))
+        return tlsv_engine_fail(e, TLSV_R_NOT_IMPLEMENTED, TLSV_ALERT_NONE,
+                                "this client enables only versions below TLS 1.3, and this "
+                                "build of tlsv does not speak TLS 1.0-1.2 yet");
+    /* suites: TLS 1.3 ones; if the client also accepts TLS 1.2, announce
+     * common 1.2 suites too, so that a 1.2-only server answers with a
+     * version (and we explain) rather than a cipher failure */
+    for (size_t i = 0; i < ctx->n_suites13; i++)
+        c->suites[c->n_suites++] = ctx->suites13[i];
+    if (tlsv_vset_has(c->offer.run, TLSV_V_TLS12)) {
+        static const uint16_t s12[] = {0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9};
+        for (size_t i = 0; i < sizeof s12 / sizeof s12[0] && c->n_suites < 8; i++)
+            c->suites[c->n_suites++] = s12[i];
+    }
+    if (tlsv_random(c->random, sizeof c->random) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE, "no randomness");
+    if (ctx->vcfg.options & TLSV_OP_ENABLE_MIDDLEBOX_COMPAT) { /* RFC 8446 App. D.4 */
+        c->session_id_len = 32;
+        if (tlsv_random(c->session_id, 32) != 0)
+            return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE, "no randomness");
+    }
+    if (ctx->n_groups == 0 || !(c->kex = tlsv_kex_generate((tlsv_group)ctx->groups[0])))
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE,
+                                "could not generate a key share");
+    c->state = C_WAIT_SH;
+    return send_client_hello(e, NULL);
+}
+
+static bool offered_suite(const client *c, uint16_t s)
+{
+    for (size_t i = 0; i < c->n_suites; i++)
+        if (c->suites[i] == s)
+            return true;
+    return false;
+}
+
+static bool offered_group(const tlsv_ctx *ctx, uint16_t g)
+{
+    for (size_t i = 0; i < ctx->n_groups; i++)
+        if (ctx->groups[i] == g)
+            return true;
+    return false;
+}
+
+static int on_hello_retry_request(tlsv_engine *e, const tlsv_server_hello *sh, const uint8_t *msg,
+                                  size_t len)
+{
+    client *c = C(e);
+    if (c->hrr_seen)
+        return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                "a second HelloRetryRequest (RFC 8446 §4.1.4)");
+    c->hrr_seen = true;
+    if (!tlsv_ext_present(sh->present, TLSV_EXTID_SUPPORTED_VERSIONS) ||
+        sh->selected_version != TLSV_V_TLS13 || !tlsv_vset_has(c->offer.run, TLSV_V_TLS13))
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "HelloRetryRequest without supported_versions = TLS 1.3");
+    const tlsv_suite *s = tlsv_suite_by_id(sh->cipher_suite);
+    if (!s || s->min_version < TLSV_V_TLS13 || !offered_suite(c, sh->cipher_suite))
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "HelloRetryRequest selects cipher suite 0x%04x, which this "
+                                "client did not offer",
+                                sh->cipher_suite);
+    if (sh->session_id.n != c->session_id_len ||
+        (c->session_id_len && memcmp(sh->session_id.p, c->session_id, c->session_id_len) != 0))
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "HelloRetryRequest does not echo our legacy_session_id");
+    bool has_group = tlsv_ext_present(sh->present, TLSV_EXTID_KEY_SHARE);
+    bool has_cookie = tlsv_ext_present(sh->present, TLSV_EXTID_COOKIE);
+    if (!has_group && !has_cookie)
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "a HelloRetryRequest that would not change the ClientHello "
+                                "(RFC 8446 §4.1.4)");
+    if (has_group) {
+        uint16_t g = sh->key_share_group;
+        if (!offered_group(e->ctx, g) || g == (uint16_t)tlsv_kex_group(c->kex))
+            return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                    "HelloRetryRequest asks for group 0x%04x, which this client "
+                                    "did not offer or already sent a share for",
+                                    g);
+        tlsv_kex_free(c->kex);
+        c->kex = tlsv_kex_generate((tlsv_group)g);
+        if (!c->kex)
+            return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                    "could not generate a key share for group 0x%04x", g);
+    }
+    c->hrr_suite = sh->cipher_suite;
+    /* transcript: message_hash(CH1) || HRR || CH2 */
+    if (tlsv_tr_begin(&c->tr, s->hash) != 0 || tlsv_tr_hrr_restart(&c->tr) != 0 ||
+        tlsv_tr_add(&c->tr, msg, len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "transcript failure");
+    if (c->session_id_len && !c->ccs_sent) { /* middlebox compatibility (App. D.4) */
+        if (tlsv_engine_send_ccs(e) != 0)
+            return -1;
+        c->ccs_sent = true;
+    }
+    tlsv_bytes cookie = sh->cookie;
+    return send_client_hello(e, has_cookie ? &cookie : NULL);
+}
+
+static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
+{
+    client *c = C(e);
+    tlsv_server_hello sh;
+    tlsv_error err;
+    if (tlsv_msg_parse_server_hello(msg + 4, len - 4, &sh, &err) != 0)
+        return tlsv_tls13_fail_parse(e, &err);
+    if (sh.is_hello_retry_request)
+        return on_hello_retry_request(e, &sh, msg, len);
+
+    /* the version: the policy decides (RFC 8446 §4.1.3, §4.2.1) */
+    tlsv_server_hello_view view;
+    tlsv_sh_version_view(&sh, &view);
+    uint16_t v;
+    if (tlsv_vp_client_check(&e->ctx->vcfg, &c->offer, &view, &v, &err) != 0)
+        return tlsv_engine_fail_err(e, &err);
+    if (v != TLSV_V_TLS13)
+        return tlsv_engine_fail(e, TLSV_R_NOT_IMPLEMENTED, TLSV_ALERT_PROTOCOL_VERSION,
+                                "the server chose %s, which this client accepts, but this "
+                                "build of tlsv does not speak TLS 1.0-1.2 yet",
+                                tlsv_version_string(v));
+    if (sh.session_id.n != c->session_id_len ||
+        (c->session_id_len && memcmp(sh.session_id.p, c->session_id, c->session_id_len) != 0))
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "ServerHello does not echo our legacy_session_id");
+    const tlsv_suite *s = tlsv_suite_by_id(sh.cipher_suite);
+    if (!s || s->min_version < TLSV_V_TLS13 || !offered_suite(c, sh.cipher_suite) ||
+        (c->hrr_seen && sh.cipher_suite != c->hrr_suite))
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "ServerHello selects cipher suite 0x%04x, which this client "
+                                "did not offer for TLS 1.3%s",
+                                sh.cipher_suite, c->hrr_seen ? " or which differs from the HRR's" : "");
+    if (tlsv_ext_present(sh.present, TLSV_EXTID_PRE_SHARED_KEY))
+        return tlsv_engine_fail(e, TLSV_R_UNSOLICITED_EXTENSION,
+                                TLSV_ALERT_UNSUPPORTED_EXTENSION,
+                                "ServerHello selects a pre-shared key this client did not offer");
+    if (!tlsv_ext_present(sh.present, TLSV_EXTID_KEY_SHARE))
+        return tlsv_engine_fail(e, TLSV_R_MISSING_EXTENSION, TLSV_ALERT_MISSING_EXTENSION,
+                                "ServerHello has no key_share (this client offers no PSK)");
+    if (sh.key_share_group != (uint16_t)tlsv_kex_group(c->kex))
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "ServerHello key_share is for group 0x%04x; this client sent "
+                                "a share for 0x%04x",
+                                sh.key_share_group, (unsigned)tlsv_kex_group(c->kex));
+    uint8_t dhe[TLSV_KEX_MAX_SECRET_LEN];
+    size_t dhe_len = 0;
+    if (tlsv_kex_derive(c->kex, sh.key_share.p, sh.key_share.n, dhe, sizeof dhe, &dhe_len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "the server's key share is not a valid %s public key",
+                                tlsv_group_name(sh.key_share_group));
+    c->suite = s;
+    e->version = TLSV_V_TLS13;
+    e->suite = s->id;
+    e->group = sh.key_share_group;
+
+    uint8_t th[TLSV_HASH_MAX_LEN];
+    int rc = tlsv_tr_begin(&c->tr, s->hash) == 0 && tlsv_tr_add(&c->tr, msg, len) == 0 &&
+                     tlsv_tr_hash(&c->tr, th) == 0 && tlsv_ks13_init(&c->ks, s->hash, NULL, 0) == 0 &&
+                     tlsv_ks13_handshake(&c->ks, dhe, dhe_len, th, c->ks.hlen) == 0
+                 ? 0
+                 : -1;
+    tlsv_wipe(dhe, sizeof dhe);
+    if (rc != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "key schedule failure");
+    if (tlsv_engine_check_key_boundary(e) != 0)
+        return -1;
+    if (tlsv_rec_dir_set13(&e->rd, s->aead, s->hash, c->ks.s_hs, c->ks.hlen) != 0 ||
+        tlsv_engine_set_write13(e, s->aead, s->hash, c->ks.c_hs, c->ks.hlen) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "could not install the handshake keys");
+    tlsv_kex_free(c->kex);
+    c->kex = NULL;
+    free(c->ch);
+    c->ch = NULL;
+    c->state = C_WAIT_EE;
+    return 0;
+}
+
+static int on_encrypted_extensions(tlsv_engine *e, const uint8_t *msg, size_t len)
+{
+    client *c = C(e);
+    tlsv_encrypted_extensions ee;
+    tlsv_error err;
+    if (tlsv_msg_parse_encrypted_extensions(msg + 4, len - 4, &ee, &err) != 0)
+        return tlsv_tls13_fail_parse(e, &err);
+    if (tlsv_ext_present(ee.present, TLSV_EXTID_ALPN)) {
+        tlsv_bytes offered[16];
+        size_t n = alpn_names(e->ctx, offered, 16);
+        bool ok = false;
+        for (size_t i = 0; i < n && !ok; i++)
+            ok = offered[i].n == ee.alpn.n && memcmp(offered[i].p, ee.alpn.p, ee.alpn.n) == 0;
+        if (!ok)
+            return tlsv_engine_fail(e, n ? TLSV_R_ILLEGAL_PARAMETER : TLSV_R_UNSOLICITED_EXTENSION,
+                                    n ? TLSV_ALERT_ILLEGAL_PARAMETER
+                                      : TLSV_ALERT_UNSUPPORTED_EXTENSION,
+                                    "the server selected an ALPN protocol this client did not "
+                                    "offer");
+        e->alpn = malloc(ee.alpn.n + 1);
+        if (!e->alpn)
+            return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR,
+                                    "out of memory");
+        memcpy(e->alpn, ee.alpn.p, ee.alpn.n);
+        e->alpn[ee.alpn.n] = '\0';
+    }
+    if (tlsv_tr_add(&c->tr, msg, len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "transcript failure");
+    c->state = C_WAIT_CERT_CR;
+    return 0;
+}
+
+static int on_certificate_request(tlsv_engine *e, const uint8_t *msg, size_t len)
+{
+    client *c = C(e);
+    tlsv_certificate_request cr;
+    tlsv_error err;
+    if (tlsv_msg_parse_certificate_request(msg + 4, len - 4, TLSV_V_TLS13, &cr, &err) != 0)
+        return tlsv_tls13_fail_parse(e, &err);
+    if (cr.context.n != 0)
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "CertificateRequest in the handshake with a non-empty context");
+    c->cert_requested = true;
+    c->cr_sigalgs_len = cr.signature_algorithms.n < sizeof c->cr_sigalgs
+                            ? cr.signature_algorithms.n
+                            : sizeof c->cr_sigalgs;
+    memcpy(c->cr_sigalgs, cr.signature_algorithms.p, c->cr_sigalgs_len);
+    if (tlsv_tr_add(&c->tr, msg, len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "transcript failure");
+    c->state = C_WAIT_CERT;
+    return 0;
+}
+
+static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
+{
+    client *c = C(e);
+    tlsv_certificate cert;
+    tlsv_error err;
+    if (tlsv_msg_parse_certificate(msg + 4, len - 4, TLSV_V_TLS13, &cert, &err) != 0)
+        return tlsv_tls13_fail_parse(e, &err);
+    if (cert.request_context.n != 0)
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "server Certificate with a non-empty request context");
+    if (cert.n == 0)
+        return tlsv_engine_fail(e, TLSV_R_DECODE_ERROR, TLSV_ALERT_DECODE_ERROR,
+                                "the server sent an empty Certificate (RFC 8446 §4.4.2.4)");
+    tlsv_x509_der der[TLSV_MSG_MAX_CERTS];
+    for (size_t i = 0; i < cert.n; i++) {
+        der[i].data = cert.entries[i].data.p;
+        der[i].len = cert.entries[i].data.n;
+    }
+    tlsv_x509_chain_free(e->peer_chain);
+    e->peer_chain = tlsv_x509_chain_from_der(der, cert.n, &err);
+    if (!e->peer_chain) {
+        err.alert = TLSV_ALERT_BAD_CERTIFICATE;
+        err.reason = TLSV_R_CERTIFICATE_VERIFY_FAILED;
+        return tlsv_engine_fail_err(e, &err);
+    }
+    if (tlsv_tls13_verify_chain(e, true, &c->marks) != 0)
+        return -1;
+    if (tlsv_tr_add(&c->tr, msg, len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "transcript failure");
+    c->state = C_WAIT_CV;
+    return 0;
+}
+
+static int on_certificate_verify(tlsv_engine *e, const uint8_t *msg, size_t len)
+{
+    client *c = C(e);
+    tlsv_certificate_verify cv;
+    tlsv_error err;
+    if (tlsv_msg_parse_certificate_verify(msg + 4, len - 4, TLSV_V_TLS13, &cv, &err) != 0)
+        return tlsv_tls13_fail_parse(e, &err);
+    bool offered = false;
+    for (size_t i = 0; i < tlsv_sigalgs13_count; i++)
+        offered = offered || tlsv_sigalgs13[i] == cv.scheme;
+    size_t spki_len = 0;
+    const uint8_t *spki = tlsv_x509_chain_leaf_spki(e->peer_chain, &spki_len);
+    tlsv_pkey *pub = spki ? tlsv_pkey_public_from_spki(spki, spki_len, NULL) : NULL;
+    if (!offered || !pub || !tlsv_sig_key_supports(pub, cv.scheme, TLSV_SIG_TLS13)) {
+        tlsv_pkey_free(pub);
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "CertificateVerify uses scheme 0x%04x, which this client did "
+                                "not offer or which does not fit the certificate's key",
+                                cv.scheme);
+    }
+    uint8_t th[TLSV_HASH_MAX_LEN], input[200];
+    if (tlsv_tr_hash(&c->tr, th) != 0) {
+        tlsv_pkey_free(pub);
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "transcript failure");
+    }
+    size_t n = tlsv_tls13_cv_input(true, th, c->ks.hlen, input);
+    int ok = tlsv_verify(pub, cv.scheme, input, n, cv.signature.p, cv.signature.n) == 0;
+    tlsv_pkey_free(pub);
+    if (!ok)
+        return tlsv_engine_fail(e, TLSV_R_BAD_SIGNATURE, TLSV_ALERT_DECRYPT_ERROR,
+                                "the server's CertificateVerify signature does not verify with "
+                                "its certificate's key");
+    c->marks |= TLSV_MARK_PEER_SIG;
+    if (tlsv_tr_add(&c->tr, msg, len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "transcript failure");
+    c->state = C_WAIT_FINISHED;
+    return 0;
+}
+
+/* Our Certificate and CertificateVerify, when the server asked. */
+static int send_client_auth(tlsv_engine *e)
+{
+    client *c = C(e);
+    tlsv_ctx *ctx = e->ctx;
+    tlsv_error err;
+    tlsv_bytes sigalgs = {c->cr_sigalgs, c->cr_sigalgs_len};
+    uint16_t scheme = ctx->chain && ctx->key ? tlsv_tls13_pick_scheme(ctx->key, sigalgs) : 0;
+    tlsv_bytes certs[TLSV_MSG_MAX_CERTS];
+    size_t n = 0;
+    if (scheme) {
+        size_t count = tlsv_x509_chain_count(ctx->chain);
+        for (size_t i = 0; i < count && n < TLSV_MSG_MAX_CERTS; i++) {
+            certs[n].p = tlsv_x509_chain_der(ctx->chain, i, &certs[n].n);
+            n++;
+        }
+    }
+    tlsv_writer w;
+    if (!tlsv_wr_init_growable(&w, 2048, TLSV_MAX_HANDSHAKE_MESSAGE))
+        return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
+    int rc = tlsv_msg_write_certificate(&w, TLSV_V_TLS13, (tlsv_bytes){NULL, 0}, certs, n, &err);
+    if (rc == 0)
+        rc = tlsv_tr_add(&c->tr, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0 &&
+                     tlsv_engine_send_handshake(e, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0
+                 ? 0
+                 : -1;
+    tlsv_wr_release(&w);
+    if (rc != 0)
+        return e->state == TLSV_ES_FAILED ? -1 : tlsv_engine_fail_err(e, &err);
+    if (!scheme)
+        return 0; /* an empty Certificate: the server decides */
+    uint8_t th[TLSV_HASH_MAX_LEN], input[200], sig[1024];
+    size_t sig_len = 0;
+    if (tlsv_tr_hash(&c->tr, th) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "transcript failure");
+    size_t in_len = tlsv_tls13_cv_input(false, th, c->ks.hlen, input);
+    if (tlsv_sign(ctx->key, scheme, input, in_len, sig, sizeof sig, &sig_len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "signing the CertificateVerify failed");
+    if (!tlsv_wr_init_growable(&w, 512, 4096))
+        return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
+    rc = tlsv_msg_write_certificate_verify(&w, TLSV_V_TLS13, scheme, (tlsv_bytes){sig, sig_len},
+                                           &err);
+    if (rc == 0)
+        rc = tlsv_tr_add(&c->tr, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0 &&
+                     tlsv_engine_send_handshake(e, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0
+                 ? 0
+                 : -1;
+    tlsv_wr_release(&w);
+    if (rc != 0)
+        return e->state == TLSV_ES_FAILED ? -1 : tlsv_engine_fail_err(e, &err);
+    return 0;
+}
+
+static int on_finished(tlsv_engine *e, const uint8_t *msg, size_t len)
+{
+    client *c = C(e);
+    tlsv_bytes vd;
+    tlsv_error err;
+    size_t hlen = c->ks.hlen;
+    if (tlsv_msg_parse_finished(msg + 4, len - 4, hlen, &vd, &err) != 0)
+        return tlsv_tls13_fail_parse(e, &err);
+    uint8_t th[TLSV_HASH_MAX_LEN], expect[TLSV_HASH_MAX_LEN];
+    if (tlsv_tr_hash(&c->tr, th) != 0 || tlsv_ks13_finished(&c->ks, c->ks.s_hs, th, hlen, expect) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "key schedule failure");
+    if (tlsv_ct_memcmp(vd.p, expect, hlen) != 0)
+        return tlsv_engine_fail(e, TLSV_R_DIGEST_CHECK_FAILED, TLSV_ALERT_DECRYPT_ERROR,
+                                "the server's Finished does not match the handshake transcript");
+    c->marks |= TLSV_MARK_PEER_FIN;
+    if (!(c->marks & TLSV_MARK_PEER_CERT) || !(c->marks & TLSV_MARK_PEER_SIG))
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "internal error: Finished before the certificate checks");
+    /* application secrets over CH..server Finished */
+    if (tlsv_tr_add(&c->tr, msg, len) != 0 || tlsv_tr_hash(&c->tr, th) != 0 ||
+        tlsv_ks13_master(&c->ks, th, hlen) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "key schedule failure");
+    if (tlsv_engine_check_key_boundary(e) != 0)
+        return -1;
+    if (tlsv_rec_dir_set13(&e->rd, c->suite->aead, c->suite->hash, c->ks.s_ap, hlen) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "could not install the application read keys");
+    /* our flight */
+    if (c->session_id_len && !c->ccs_sent) {
+        if (tlsv_engine_send_ccs(e) != 0)
+            return -1;
+        c->ccs_sent = true;
+    }
+    if (c->cert_requested && send_client_auth(e) != 0)
+        return -1;
+    uint8_t fin[4 + TLSV_HASH_MAX_LEN] = {TLSV_HS_FINISHED, 0, 0, (uint8_t)hlen};
+    if (tlsv_tr_hash(&c->tr, th) != 0 || tlsv_ks13_finished(&c->ks, c->ks.c_hs, th, hlen, fin + 4) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "key schedule failure");
+    if (tlsv_engine_send_handshake(e, fin, 4 + hlen) != 0)
+        return -1;
+    if (tlsv_tls13_enter_traffic(e, c->marks, c->ks.s_ap, c->ks.c_ap, hlen, c->suite->hash,
+                                 c->suite->aead, true) != 0)
+        return -1;
+    tlsv_engine_established(e);
+    return 0;
+}
+
+static int client_message(tlsv_engine *e, uint8_t type, const uint8_t *msg, size_t len)
+{
+    client *c = C(e);
+    switch (c->state) {
+    case C_WAIT_SH:
+        if (type == TLSV_HS_SERVER_HELLO)
+            return on_server_hello(e, msg, len);
+        break;
+    case C_WAIT_EE:
+        if (type == TLSV_HS_ENCRYPTED_EXTENSIONS)
+            return on_encrypted_extensions(e, msg, len);
+        break;
+    case C_WAIT_CERT_CR:
+        if (type == TLSV_HS_CERTIFICATE_REQUEST)
+            return on_certificate_request(e, msg, len);
+        if (type == TLSV_HS_CERTIFICATE)
+            return on_certificate(e, msg, len);
+        break;
+    case C_WAIT_CERT:
+        if (type == TLSV_HS_CERTIFICATE)
+            return on_certificate(e, msg, len);
+        break;
+    case C_WAIT_CV:
+        if (type == TLSV_HS_CERTIFICATE_VERIFY)
+            return on_certificate_verify(e, msg, len);
+        break;
+    case C_WAIT_FINISHED:
+        if (type == TLSV_HS_FINISHED)
+            return on_finished(e, msg, len);
+        break;
+    }
+    return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                            "unexpected %s from the server (the client is in state %s)",
+                            tlsv_hs_type_name(type), cstate_name[c->state]);
+}
+
+static int client_ccs(tlsv_engine *e)
+{
+    (void)e; /* dropped: after our ClientHello, before the server's Finished */
+    return 0;
+}
+
+const tlsv_hs_ops tlsv_tls13_client_ops = {
+    .name = "TLS 1.3 client",
+    .start = client_start,
+    .message = client_message,
+    .ccs = client_ccs,
+    .free = client_free,
+};
