@@ -435,6 +435,15 @@ TLSV_API int tlsv_ctx_set_alpn_protocols(tlsv_ctx *ctx, const char *const *names
  * order. Unknown names fail with INVALID_ARGUMENT naming them. */
 TLSV_API int tlsv_ctx_set_ciphersuites(tlsv_ctx *ctx, const char *list);
 
+/* TLS 1.0-1.2 cipher suites (Python: set_ciphers), ':'-separated OpenSSL
+ * names (ECDHE-RSA-AES128-GCM-SHA256, AES128-SHA) or IANA names
+ * (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256), "DEFAULT" for tlsv's default set,
+ * "!NAME" to remove one; "@SECLEVEL=n" is accepted and ignored (tlsv has no
+ * security level). DEFAULT: the ECDHE suites, AEAD before CBC; clients
+ * also offer RSA key exchange suites, servers use them only when named.
+ * An unknown name fails with INVALID_ARGUMENT naming it. */
+TLSV_API int tlsv_ctx_set_ciphers(tlsv_ctx *ctx, const char *list);
+
 /* Key-exchange groups, ':'-separated: x25519, P-256 (secp256r1,
  * prime256v1), P-384 (secp384r1), x448, P-521 (secp521r1), in preference
  * order. A client sends a key share for the first one. */
@@ -549,6 +558,12 @@ TLSV_API const char *tlsv_conn_server_name(const tlsv_conn *conn);
  * borrowed, valid while the connection lives). */
 TLSV_API size_t tlsv_conn_peer_cert_count(const tlsv_conn *conn);
 TLSV_API const uint8_t *tlsv_conn_peer_cert_der(const tlsv_conn *conn, size_t i, size_t *len);
+
+/* Client: add TLS_FALLBACK_SCSV to the ClientHello (RFC 7507) -- for an
+ * application that retries a failed connection with a lower maximum
+ * version, so that a server supporting a higher version refuses the
+ * downgrade (inappropriate_fallback). Call before the handshake. */
+TLSV_API int tlsv_conn_set_fallback_scsv(tlsv_conn *conn, int on);
 
 /* Switches a server connection to another context (from the servername
  * callback). */

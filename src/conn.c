@@ -333,6 +333,14 @@ const uint8_t *tlsv_conn_peer_cert_der(const tlsv_conn *c, size_t i, size_t *len
     return tlsv_x509_chain_der(c->e->peer_chain, i, len);
 }
 
+int tlsv_conn_set_fallback_scsv(tlsv_conn *c, int on)
+{
+    if (!c || c->e->role != TLSV_ROLE_CLIENT || c->e->started)
+        return -1;
+    c->e->fallback_scsv = on != 0;
+    return 0;
+}
+
 int tlsv_conn_set_ctx(tlsv_conn *c, tlsv_ctx *ctx)
 {
     if (!c || !ctx || !tlsv_ctx_allows_role(ctx, c->e->role))

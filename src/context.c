@@ -496,6 +496,27 @@ int tlsv_ctx_set_ciphersuites(tlsv_ctx *ctx, const char *list)
     return 0;
 }
 
+int tlsv_ctx_set_ciphers(tlsv_ctx *ctx, const char *list)
+{
+    if (!ctx || !list)
+        return -1;
+    char bad[80] = "";
+    uint16_t ids[TLSV_SUITES12_MAX];
+    int server = ctx->vcfg.protocol == TLSV_PROTOCOL_TLS_SERVER;
+    int n = tlsv_parse_suites12(list, server, ids, TLSV_SUITES12_MAX, bad, sizeof bad);
+    if (n <= 0) {
+        tlsv_err_set(&ctx->last_error, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     n < 0 ? "unknown cipher suite '%s' (use OpenSSL or IANA names, DEFAULT, "
+                             "!NAME)"
+                           : "No cipher can be selected from '%s'",
+                     n < 0 ? bad : list);
+        return -1;
+    }
+    memcpy(ctx->suites12, ids, (size_t)n * sizeof ids[0]);
+    ctx->n_suites12 = (size_t)n;
+    return 0;
+}
+
 int tlsv_ctx_set_groups(tlsv_ctx *ctx, const char *list)
 {
     if (!ctx || !list)

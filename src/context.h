@@ -32,6 +32,10 @@ struct tlsv_ctx {
     size_t n_suites13;
     uint16_t groups[5];
     size_t n_groups;
+    /* TLS <= 1.2 suites set by tlsv_ctx_set_ciphers (n_suites12 == 0: the
+     * role's DEFAULT, see engine/suites.h) */
+    uint16_t suites12[32];
+    size_t n_suites12;
     /* SNI callback (server) */
     tlsv_servername_cb sni_cb;
     void *sni_arg;

@@ -522,4 +522,40 @@ int tlsv_verify_digest(const tlsv_pkey *key, uint16_t scheme,
                        const uint8_t *digest, size_t digest_len,
                        const uint8_t *sig, size_t sig_len);
 
+/* ---------------------------------------------------------------------- */
+/* Added for the TLS 1.0-1.2 record layer: the constant-time MAC of a      */
+/* MAC-then-encrypt CBC record (Lucky Thirteen countermeasure)             */
+/* ---------------------------------------------------------------------- */
+
+/* The TLS header the record MAC covers: seq_num(8) || type(1) ||
+ * version(2) || length(2) (RFC 5246 §6.2.3.1). */
+#define TLSV_CBC_MAC_HEADER_LEN 13
+
+/* HMAC(key of ctx, header[0..13) || data[0..data_len)) written to out
+ * (tlsv_hmac_len(ctx) bytes), computed in time and with memory accesses
+ * that do not depend on data_len, only on `total`.
+ *
+ * This is the receive-side MAC of a MAC-then-encrypt CBC record: after
+ * decryption the length of the content, data_len, depends on the padding
+ * and is secret until the MAC has been checked (Lucky Thirteen, RFC 7366
+ * §1). `total` is the public length of the decrypted fragment (content +
+ * MAC + padding + padding_length byte), data[0..total) must be readable,
+ * and data_len must be at most total - MAC length - 1 (a larger value is
+ * clamped to that, without a branch). The header's length field is the
+ * caller's (secret) data_len. Implemented with libcrypto's constant-time
+ * TLS CBC digest (the HMAC provider's "tls-data-size" parameter), which
+ * hashes a number of compression blocks fixed by `total` and masks the
+ * result; supported for MD5, SHA-1, SHA-256, SHA-384 and SHA-512 HMACs
+ * whose key is at most one hash block long (TLS MAC keys are the hash
+ * length). One libcrypto check compares data_len with `total` before the
+ * constant-time digest (a branch that always goes the same way here, but
+ * one a valgrind constant-time check will report). ctx is not changed
+ * (the MAC runs on a copy, which costs a few small allocations inside
+ * libcrypto).
+ * Errors: EINVAL (NULL, total < MAC length + 1 or > 2^20), ENOSPC,
+ * EUNSUPPORTED (libcrypto's HMAC refused the TLS mode), ENOMEM, EINTERNAL. */
+int tlsv_hmac_cbc_record(const tlsv_hmac_ctx *ctx, const uint8_t header[TLSV_CBC_MAC_HEADER_LEN],
+                         const uint8_t *data, size_t data_len, size_t total,
+                         uint8_t *out, size_t out_cap);
+
 #endif /* TLSV_CRYPTO_H */

@@ -33,6 +33,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
@@ -1568,4 +1569,123 @@ int tlsv_verify_digest(const tlsv_pkey *key, uint16_t scheme, const uint8_t *dig
                                                                      : TLSV_CRYPTO_EVERIFY;
     EVP_PKEY_CTX_free(pc);
     return rc == TLSV_CRYPTO_OK ? rc : fail(rc);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Added for the TLS 1.0-1.2 record layer: the constant-time MAC of a      */
+/* MAC-then-encrypt CBC record (see crypto.h)                              */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * libcrypto 3.0's HMAC provider has a TLS mode, switched on by the
+ * "tls-data-size" parameter (the public length of the decrypted record):
+ * the first update must then be the 13-byte MAC header, the second the
+ * record data with its secret length, and the provider computes the HMAC
+ * with ssl3_cbc_digest_record(), the constant-time digest libssl itself
+ * uses against Lucky Thirteen (it runs the hash compression function over
+ * a number of blocks fixed by the public length and selects the right
+ * intermediate state with masks). The mode is one-shot per context, so it
+ * runs on a copy of the caller's keyed context.
+ *
+ * Should a provider ignore the parameter, the two updates give the plain
+ * HMAC of header || data, the same value (only not in constant time).
+ */
+int tlsv_hmac_cbc_record(const tlsv_hmac_ctx *ctx, const uint8_t header[TLSV_CBC_MAC_HEADER_LEN],
+                         const uint8_t *data, size_t data_len, size_t total,
+                         uint8_t *out, size_t out_cap)
+{
+    if (ctx == NULL || header == NULL || data == NULL || out == NULL)
+        return TLSV_CRYPTO_EINVAL;
+    if (ctx->len == 0 || total < ctx->len + 1 || total > ((size_t)1 << 20))
+        return TLSV_CRYPTO_EINVAL;
+    if (out_cap < ctx->len)
+        return TLSV_CRYPTO_ENOSPC;
+    /* Clamp data_len to max without branching on it:
+     * over = all ones when max < data_len (the borrow of max - data_len). */
+    size_t max = total - ctx->len - 1;
+    size_t over = (size_t)0 - ((max ^ ((max ^ data_len) | ((max - data_len) ^ data_len))) >>
+                               (sizeof(size_t) * CHAR_BIT - 1));
+    data_len = (data_len & ~over) | (max & over);
+
+    EVP_MAC_CTX *mac = EVP_MAC_CTX_dup(ctx->mac);
+    if (mac == NULL)
+        return fail(TLSV_CRYPTO_ENOMEM);
+    int rc = TLSV_CRYPTO_OK;
+    OSSL_PARAM p[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_TLS_DATA_SIZE, &total),
+                      OSSL_PARAM_construct_end()};
+    if (EVP_MAC_CTX_set_params(mac, p) != 1) {
+        rc = fail(TLSV_CRYPTO_EUNSUPPORTED);
+    } else if (EVP_MAC_update(mac, header, TLSV_CBC_MAC_HEADER_LEN) != 1 ||
+               EVP_MAC_update(mac, data, data_len) != 1) {
+        rc = fail(TLSV_CRYPTO_EINTERNAL);
+    } else {
+        rc = hmac_finish(mac, out, ctx->len);
+    }
+    EVP_MAC_CTX_free(mac);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* RSA key exchange (TLS 1.0-1.2): crypto/rsa_kx.h                         */
+/* ---------------------------------------------------------------------- */
+
+#include "crypto/rsa_kx.h"
+
+int tlsv_rsa_encrypt_pkcs1(const tlsv_pkey *pub, const uint8_t *in, size_t in_len, uint8_t *out,
+                           size_t out_cap, size_t *out_len)
+{
+    if (!pub || !in || !out || !out_len || pub->type != TLSV_PKEY_RSA)
+        return TLSV_CRYPTO_EINVAL;
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, pub->pkey, NULL);
+    size_t n = out_cap;
+    int ok = pc && EVP_PKEY_encrypt_init(pc) > 0 &&
+             EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) > 0 &&
+             EVP_PKEY_encrypt(pc, out, &n, in, in_len) > 0;
+    EVP_PKEY_CTX_free(pc);
+    ERR_clear_error();
+    if (!ok)
+        return TLSV_CRYPTO_EINTERNAL;
+    *out_len = n;
+    return 0;
+}
+
+int tlsv_rsa_decrypt_premaster(const tlsv_pkey *key, const uint8_t *in, size_t in_len,
+                               uint16_t client_version, uint8_t pms[48])
+{
+    if (!key || !key->has_private || key->type != TLSV_PKEY_RSA || !pms)
+        return TLSV_CRYPTO_EINVAL;
+    uint8_t fake[48], buf[1024];
+    if (RAND_bytes(fake, sizeof fake) != 1)
+        return TLSV_CRYPTO_EINTERNAL;
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+    if (!pc)
+        return TLSV_CRYPTO_ENOMEM;
+    size_t n = sizeof buf;
+    /* Decrypt without learning anything in branches: the outcome and the
+     * length are folded into a mask, and the premaster is chosen from the
+     * decrypted bytes or the random ones with that mask (RFC 5246
+     * §7.4.7.1). OpenSSL's PKCS#1 v1.5 decryption itself runs in constant
+     * time with respect to the padding (it reports failure through the
+     * return value only). */
+    int ok = EVP_PKEY_decrypt_init(pc) > 0 &&
+             EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) > 0;
+    int dec = ok ? EVP_PKEY_decrypt(pc, buf, &n, in, in_len) : 0;
+    EVP_PKEY_CTX_free(pc);
+    ERR_clear_error();
+    if (!ok)
+        return TLSV_CRYPTO_EINTERNAL;
+    /* good = 0xff when decryption succeeded, n == 48 and the version matches */
+    unsigned good = (unsigned)(dec > 0);
+    good &= (unsigned)(n == 48);
+    size_t m = n < 48 ? n : 48; /* n is public once decryption ran: its length leaks in any case */
+    uint8_t vb0 = m >= 2 ? buf[0] : 0, vb1 = m >= 2 ? buf[1] : 0;
+    good &= (unsigned)(((vb0 ^ (uint8_t)(client_version >> 8)) | (vb1 ^ (uint8_t)client_version)) == 0);
+    uint8_t mask = (uint8_t)(0u - good);
+    for (size_t i = 0; i < 48; i++) {
+        uint8_t real = i < m ? buf[i] : 0;
+        pms[i] = (uint8_t)((real & mask) | (fake[i] & (uint8_t)~mask));
+    }
+    OPENSSL_cleanse(buf, sizeof buf);
+    OPENSSL_cleanse(fake, sizeof fake);
+    return 0;
 }

@@ -131,7 +131,7 @@ void tlsv_engine_consume(tlsv_engine *e, size_t n)
 /* Seals one record of at most 2^14 bytes onto the output. */
 static int send_record(tlsv_engine *e, uint8_t type, const uint8_t *data, size_t n)
 {
-    size_t room = TLSV_REC_HEADER + n + 1 + TLSV_AEAD_TAG_LEN + 64;
+    size_t room = TLSV_REC_HEADER + n + TLSV_REC_MAX_OVERHEAD + 64;
     if (reserve(&e->out, &e->out_cap, e->out_len, room) != 0)
         return -1;
     tlsv_writer w;
@@ -204,7 +204,9 @@ int tlsv_engine_send_ccs(tlsv_engine *e)
     static const uint8_t one = 1;
     if (tlsv_engine_flush(e) != 0)
         return -1;
-    tlsv_rec_dir plain = {.kind = TLSV_REC_PLAIN};
+    tlsv_rec_dir plain;
+    memset(&plain, 0, sizeof plain);
+    plain.kind = TLSV_REC_PLAIN;
     /* CCS is never protected (RFC 8446 §5), whatever the write keys */
     size_t room = TLSV_REC_HEADER + 1;
     if (reserve(&e->out, &e->out_cap, e->out_len, room) != 0)
@@ -294,6 +296,22 @@ int tlsv_engine_check_key_boundary(tlsv_engine *e)
 /* TLS 1.3 post-handshake messages (RFC 8446 §4.6). */
 static int post_handshake(tlsv_engine *e, uint8_t type, const uint8_t *msg, size_t len)
 {
+    if (e->version < TLSV_V_TLS13) {
+        /* RFC 5746 §4: renegotiation is refused politely, with a warning
+         * no_renegotiation (HelloRequest at a client, ClientHello at a server) */
+        if ((type == 0 && e->role == TLSV_ROLE_CLIENT) || (type == 1 && e->role == TLSV_ROLE_SERVER)) {
+            if (++e->warnings_in_row > TLSV_MAX_WARNINGS_IN_ROW)
+                return tlsv_engine_fail(e, TLSV_R_TOO_MANY_WARN_ALERTS,
+                                        TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                        "more than %d renegotiation attempts in a row",
+                                        TLSV_MAX_WARNINGS_IN_ROW);
+            uint8_t a[2] = {1, TLSV_ALERT_NO_RENEGOTIATION};
+            return send_record(e, TLSV_CT_ALERT, a, 2) == 0 ? 0 : -1;
+        }
+        return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                "unexpected handshake message %u after the handshake",
+                                (unsigned)type);
+    }
     if (type == 4 /* new_session_ticket */ && e->role == TLSV_ROLE_CLIENT)
         return 0; /* resumption comes later: accepted and ignored */
     if (type == 24 /* key_update */) {
@@ -391,12 +409,24 @@ int tlsv_engine_advance(tlsv_engine *e)
         uint8_t *hdr = e->in + e->in_off;
         size_t len = ((size_t)hdr[3] << 8) | hdr[4];
         if (hdr[0] < TLSV_CT_CHANGE_CIPHER_SPEC || hdr[0] > TLSV_CT_APPLICATION_DATA) {
-            if (!e->first_record_seen && e->role == TLSV_ROLE_SERVER && (hdr[0] & 0x80))
-                return tlsv_engine_fail(e, TLSV_R_UNSUPPORTED_PROTOCOL,
-                                        TLSV_ALERT_PROTOCOL_VERSION,
-                                        "the client sent an SSLv2-format hello; this build "
-                                        "accepts it only for TLS 1.0-1.2, which are not "
-                                        "available yet");
+            if (!e->first_record_seen && e->role == TLSV_ROLE_SERVER && (hdr[0] & 0x80)) {
+                /* SSLv2 record: 2-byte header, 15-bit length (RFC 5246 App. E.2) */
+                size_t v2len = ((size_t)(hdr[0] & 0x7f) << 8) | hdr[1];
+                if (v2len < 3 || v2len > 1024)
+                    return tlsv_engine_fail(e, TLSV_R_DECODE_ERROR, TLSV_ALERT_DECODE_ERROR,
+                                            "an SSLv2-format hello of %zu bytes", v2len);
+                if (avail < 2 + v2len)
+                    break;
+                e->first_record_seen = true;
+                e->in_off += 2 + v2len;
+                if (!e->ops->sslv2_hello || e->ops->sslv2_hello(e, hdr + 2, v2len) != 0)
+                    return e->state == TLSV_ES_FAILED
+                               ? -1
+                               : tlsv_engine_fail(e, TLSV_R_UNSUPPORTED_PROTOCOL,
+                                                  TLSV_ALERT_PROTOCOL_VERSION,
+                                                  "an SSLv2-format hello was not accepted");
+                continue;
+            }
             return tlsv_engine_fail(e,
                                     e->first_record_seen ? TLSV_R_UNEXPECTED_MESSAGE
                                                          : TLSV_R_WRONG_VERSION_NUMBER,
@@ -509,6 +539,26 @@ int tlsv_engine_write_app(tlsv_engine *e, const uint8_t *data, size_t len)
     if (tlsv_engine_flush(e) != 0)
         return -1;
     e->key_updates_in_row = 0;
+    /* TLS 1.0 (and SSL 3.0) CBC: 1/n-1 record splitting against the
+     * chosen-plaintext attack on chained IVs (BEAST), unless
+     * OP_DONT_INSERT_EMPTY_FRAGMENTS; OP_ALL leaves it on, as in Python */
+    bool cbc = e->wr.kind == TLSV_REC_CBC || e->wr.kind == TLSV_REC_CBC_ETM;
+#ifdef TLSV_HAVE_SSL3
+    cbc = cbc || e->wr.kind == TLSV_REC_SSL3_CBC;
+#endif
+    if (cbc && e->version <= TLSV_V_TLS10 && len > 1 &&
+        !(e->ctx->vcfg.options & TLSV_OP_DONT_INSERT_EMPTY_FRAGMENTS)) {
+        while (len > 0) {
+            size_t n = len > TLSV_REC_MAX_PLAINTEXT ? TLSV_REC_MAX_PLAINTEXT : len;
+            if (send_record(e, TLSV_CT_APPLICATION_DATA, data, 1) != 0 ||
+                (n > 1 && send_record(e, TLSV_CT_APPLICATION_DATA, data + 1, n - 1) != 0))
+                return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                        "could not protect application data");
+            data += n;
+            len -= n;
+        }
+        return 0;
+    }
     if (send_fragmented(e, TLSV_CT_APPLICATION_DATA, data, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "could not protect application data");

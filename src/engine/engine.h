@@ -48,6 +48,9 @@ typedef struct tlsv_hs_ops {
     int (*message)(tlsv_engine *e, uint8_t type, const uint8_t *msg, size_t len);
     /* a change_cipher_spec record arrived: 0 to drop it, -1 to fail */
     int (*ccs)(tlsv_engine *e);
+    /* server: an SSLv2-compatible CLIENT-HELLO (RFC 5246 App. E.2), the
+     * message without its 2-byte record header */
+    int (*sslv2_hello)(tlsv_engine *e, const uint8_t *msg, size_t len);
     void (*free)(tlsv_engine *e);
 } tlsv_hs_ops;
 
@@ -100,6 +103,11 @@ struct tlsv_engine {
     tlsv_aead_alg aead;
     uint8_t rd_secret[48], wr_secret[48];
     size_t secret_len;
+
+    /* client: the highest version offered (RSA premaster version), and
+     * whether to add TLS_FALLBACK_SCSV (RFC 7507) */
+    uint16_t offered_max_version;
+    bool fallback_scsv;
 
     /* the public handle this engine serves (for callbacks) */
     struct tlsv_conn *conn;

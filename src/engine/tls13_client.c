@@ -21,6 +21,7 @@
 #include "engine/keysched13.h"
 #include "engine/msg.h"
 #include "engine/suites.h"
+#include "engine/tls12.h"
 #include "engine/tls13.h"
 #include "err.h"
 #include "version.h"
@@ -44,8 +45,9 @@ typedef struct client {
     uint8_t random[32];
     uint8_t session_id[32];
     size_t session_id_len;
-    uint16_t suites[8];
+    uint16_t suites[40];
     size_t n_suites;
+    bool offered_ems, offered_etm;
     tlsv_kex *kex;                /* our key share */
     bool hrr_seen;
     uint16_t hrr_suite;
@@ -112,40 +114,51 @@ static int send_client_hello(tlsv_engine *e, const tlsv_bytes *cookie)
     tlsv_ctx *ctx = e->ctx;
     uint8_t pub[TLSV_KEX_MAX_PUBLIC_LEN];
     size_t pub_len = 0;
-    if (tlsv_kex_public(c->kex, pub, sizeof pub, &pub_len) != 0)
+    if (c->kex && tlsv_kex_public(c->kex, pub, sizeof pub, &pub_len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "could not export the key share");
-    tlsv_key_share_param share = {.group = (uint16_t)tlsv_kex_group(c->kex),
+    tlsv_key_share_param share = {.group = c->kex ? (uint16_t)tlsv_kex_group(c->kex) : 0,
                                   .key_exchange = {pub, pub_len}};
     tlsv_bytes alpn[16];
     size_t n_alpn = alpn_names(ctx, alpn, 16);
     static const uint8_t psk_modes[] = {TLSV_PSK_DHE_KE};
+    int top = tlsv_vset_max(c->offer.run);
+    bool tls13 = top >= TLSV_V_TLS13;
     bool legacy = tlsv_vset_min(c->offer.run) <= TLSV_V_TLS12;
+    bool ssl3_only = top == TLSV_V_SSL3;
+    /* RFC 5246 §7.4.1.4.1: signature_algorithms only when offering >= 1.2 */
+    bool sigalgs = top >= TLSV_V_TLS12;
     tlsv_client_hello_params p = {
         .legacy_version = c->offer.legacy_version,
         .random = c->random,
         .session_id = {c->session_id, c->session_id_len},
         .cipher_suites = c->suites,
         .n_cipher_suites = c->n_suites,
-        .versions = c->offer.versions,
-        .n_versions = c->offer.n_versions,
-        .groups = ctx->groups,
-        .n_groups = ctx->n_groups,
-        .signature_algorithms = tlsv_sigalgs13,
-        .n_signature_algorithms = tlsv_sigalgs13_count,
-        .key_share = true,
-        .key_shares = &share,
-        .n_key_shares = 1,
-        .server_name = e->server_name && !is_ip_literal(e->server_name) ? e->server_name : NULL,
-        .alpn = n_alpn ? alpn : NULL,
-        .n_alpn = n_alpn,
-        .psk_modes = psk_modes,
-        .n_psk_modes = 1,
+        .fallback_scsv = e->fallback_scsv,
+        /* SSL 3.0 hellos carry no extensions: signal RFC 5746 by SCSV */
+        .empty_renegotiation_info_scsv = ssl3_only,
+        .versions = tls13 ? c->offer.versions : NULL,
+        .n_versions = tls13 ? c->offer.n_versions : 0,
+        .groups = ssl3_only ? NULL : ctx->groups,
+        .n_groups = ssl3_only ? 0 : ctx->n_groups,
+        .signature_algorithms = sigalgs ? (legacy ? tlsv_sigalgs12 : tlsv_sigalgs13) : NULL,
+        .n_signature_algorithms = sigalgs ? (legacy ? tlsv_sigalgs12_count : tlsv_sigalgs13_count) : 0,
+        .key_share = tls13,
+        .key_shares = tls13 ? &share : NULL,
+        .n_key_shares = tls13 ? 1 : 0,
+        .server_name = !ssl3_only && e->server_name && !is_ip_literal(e->server_name)
+                           ? e->server_name
+                           : NULL,
+        .alpn = n_alpn && !ssl3_only ? alpn : NULL,
+        .n_alpn = ssl3_only ? 0 : n_alpn,
+        .psk_modes = tls13 ? psk_modes : NULL,
+        .n_psk_modes = tls13 ? 1 : 0,
         .cookie = cookie ? *cookie : (tlsv_bytes){NULL, 0},
-        .renegotiation_info = legacy,
-        .extended_master_secret = legacy,
-        .ec_point_formats = legacy,
-        .padding = (ctx->vcfg.options & 0x40u) != 0, /* OP_TLSEXT_PADDING, part of OP_ALL */
+        .renegotiation_info = legacy && !ssl3_only,
+        .extended_master_secret = legacy && !ssl3_only,
+        .encrypt_then_mac = c->offered_etm,
+        .ec_point_formats = legacy && !ssl3_only,
+        .padding = !ssl3_only && (ctx->vcfg.options & 0x40u) != 0, /* OP_TLSEXT_PADDING (OP_ALL) */
         .second_hello = cookie != NULL || c->hrr_seen,
     };
     tlsv_writer w;
@@ -183,20 +196,32 @@ static int client_start(tlsv_engine *e)
     if (tlsv_vp_client_offer(&ctx->vcfg, false, &c->offer, &err) != 0)
         return tlsv_engine_fail_err(e, &err);
     e->plain_version = c->offer.record_version;
-    if (!tlsv_vset_has(c->offer.run, TLSV_V_TLS13))
-        return tlsv_engine_fail(e, TLSV_R_NOT_IMPLEMENTED, TLSV_ALERT_NONE,
-                                "this client enables only versions below TLS 1.3, and this "
-                                "build of tlsv does not speak TLS 1.0-1.2 yet");
-    /* suites: TLS 1.3 ones; if the client also accepts TLS 1.2, announce
-     * common 1.2 suites too, so that a 1.2-only server answers with a
-     * version (and we explain) rather than a cipher failure */
-    for (size_t i = 0; i < ctx->n_suites13; i++)
-        c->suites[c->n_suites++] = ctx->suites13[i];
-    if (tlsv_vset_has(c->offer.run, TLSV_V_TLS12)) {
-        static const uint16_t s12[] = {0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9};
-        for (size_t i = 0; i < sizeof s12 / sizeof s12[0] && c->n_suites < 8; i++)
+    e->offered_max_version = (uint16_t)tlsv_vset_max(c->offer.run);
+    /* suites: TLS 1.3 ones when 1.3 is offered, then the context's TLS
+     * 1.0-1.2 suites usable at some offered version */
+    if (tlsv_vset_has(c->offer.run, TLSV_V_TLS13))
+        for (size_t i = 0; i < ctx->n_suites13; i++)
+            c->suites[c->n_suites++] = ctx->suites13[i];
+    uint16_t s12[TLSV_SUITES12_MAX];
+    size_t n12 = tlsv_tls12_ctx_suites(ctx, false, s12, TLSV_SUITES12_MAX);
+    bool any_cbc = false;
+    for (size_t i = 0; i < n12 && c->n_suites < sizeof c->suites / sizeof c->suites[0]; i++) {
+        const tlsv_suite *st = tlsv_suite_by_id(s12[i]);
+        bool usable = false;
+        for (int v = TLSV_V_SSL3; v <= TLSV_V_TLS12; v++)
+            usable = usable || (tlsv_vset_has(c->offer.run, v) && tlsv_suite_usable(st, (uint16_t)v));
+        if (usable) {
             c->suites[c->n_suites++] = s12[i];
+            any_cbc = any_cbc || !st->aead;
+        }
     }
+    if (c->n_suites == 0)
+        return tlsv_engine_fail(e, TLSV_R_NO_SHARED_CIPHER, TLSV_ALERT_NONE,
+                                "no cipher suite of this context can be used with the versions "
+                                "it enables");
+    bool legacy = tlsv_vset_min(c->offer.run) <= TLSV_V_TLS12;
+    c->offered_ems = legacy && tlsv_vset_max(c->offer.run) > TLSV_V_SSL3;
+    c->offered_etm = c->offered_ems && any_cbc;
     if (tlsv_random(c->random, sizeof c->random) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE, "no randomness");
     if (ctx->vcfg.options & TLSV_OP_ENABLE_MIDDLEBOX_COMPAT) { /* RFC 8446 App. D.4 */
@@ -204,7 +229,8 @@ static int client_start(tlsv_engine *e)
         if (tlsv_random(c->session_id, 32) != 0)
             return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE, "no randomness");
     }
-    if (ctx->n_groups == 0 || !(c->kex = tlsv_kex_generate((tlsv_group)ctx->groups[0])))
+    if (tlsv_vset_has(c->offer.run, TLSV_V_TLS13) &&
+        (ctx->n_groups == 0 || !(c->kex = tlsv_kex_generate((tlsv_group)ctx->groups[0]))))
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE,
                                 "could not generate a key share");
     c->state = C_WAIT_SH;
@@ -299,11 +325,26 @@ static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     uint16_t v;
     if (tlsv_vp_client_check(&e->ctx->vcfg, &c->offer, &view, &v, &err) != 0)
         return tlsv_engine_fail_err(e, &err);
-    if (v != TLSV_V_TLS13)
-        return tlsv_engine_fail(e, TLSV_R_NOT_IMPLEMENTED, TLSV_ALERT_PROTOCOL_VERSION,
-                                "the server chose %s, which this client accepts, but this "
-                                "build of tlsv does not speak TLS 1.0-1.2 yet",
-                                tlsv_version_string(v));
+    if (v != TLSV_V_TLS13) {
+        if (c->hrr_seen)
+            return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                    "the server chose %s after a HelloRetryRequest for TLS 1.3",
+                                    tlsv_version_string(v));
+        tlsv_tls12_client_hello_info info = {
+            .version = v,
+            .suites = c->suites,
+            .n_suites = c->n_suites,
+            .offered_ems = c->offered_ems,
+            .offered_etm = c->offered_etm,
+            .ch = c->ch,
+            .ch_len = c->ch_len,
+        };
+        memcpy(info.client_random, c->random, 32);
+        if (!c->ch)
+            return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
+        /* the hello stage ends here; tls12_client.c frees this state */
+        return tlsv_tls12_client_begin(e, &info, msg, len);
+    }
     if (sh.session_id.n != c->session_id_len ||
         (c->session_id_len && memcmp(sh.session_id.p, c->session_id, c->session_id_len) != 0))
         return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,

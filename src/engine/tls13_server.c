@@ -21,6 +21,7 @@
 #include "engine/keysched13.h"
 #include "engine/msg.h"
 #include "engine/suites.h"
+#include "engine/tls12.h"
 #include "engine/tls13.h"
 #include "err.h"
 #include "version.h"
@@ -225,11 +226,9 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     tlsv_server_choice choice;
     if (tlsv_vp_server_select(&ctx->vcfg, &view, &choice, &err) != 0)
         return tlsv_engine_fail_err(e, &err);
-    if (choice.version != TLSV_V_TLS13)
-        return tlsv_engine_fail(e, TLSV_R_NOT_IMPLEMENTED, TLSV_ALERT_PROTOCOL_VERSION,
-                                "the client's offer makes this server choose %s, but this build "
-                                "of tlsv does not speak TLS 1.0-1.2 yet",
-                                tlsv_version_string(choice.version));
+    if (choice.version != TLSV_V_TLS13 && s->state == S_WAIT_CH2)
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "the second ClientHello no longer offers TLS 1.3");
     if (s->state == S_WAIT_CH2) {
         /* RFC 8446 §4.1.2: the second ClientHello answers our HRR */
         tlsv_bytes share;
@@ -263,6 +262,10 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
                                     e->server_name ? e->server_name : "(no name)");
         ctx = e->ctx; /* the callback may have switched it */
     }
+
+    /* TLS 1.0-1.2 (and SSL 3.0): the other state machine takes over */
+    if (choice.version != TLSV_V_TLS13)
+        return tlsv_tls12_server_begin(e, &ch, msg, len, choice.version, (int)choice.sentinel);
 
     /* 3. suite, certificate and signature scheme, group */
     const tlsv_suite *suite = s->state == S_WAIT_CH2 ? s->suite : choose_suite(ctx, &ch);
@@ -578,6 +581,32 @@ static int server_message(tlsv_engine *e, uint8_t type, const uint8_t *msg, size
                             tlsv_hs_type_name(type), sstate_name[s->state]);
 }
 
+/* An SSLv2-compatible CLIENT-HELLO (RFC 5246 App. E.2): accepted for TLS
+ * 1.0-1.2 when enabled; a real SSL 2.0 hello gets a clean refusal. */
+static int server_sslv2_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
+{
+    server *s = S(e);
+    tlsv_client_hello ch;
+    tlsv_error err;
+    if (!s || s->state != S_WAIT_CH)
+        return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                "an SSLv2-format record after the first ClientHello");
+    if (tlsv_msg_parse_sslv2_client_hello(msg, len, &ch, &err) != 0)
+        return tlsv_engine_fail_err(e, &err);
+    if (ch.legacy_version < TLSV_V_SSL3)
+        return tlsv_engine_fail(e, TLSV_R_UNSUPPORTED_PROTOCOL, TLSV_ALERT_PROTOCOL_VERSION,
+                                "the client speaks SSL 2.0 (version 0x%04x), which tlsv never "
+                                "does (RFC 6176)",
+                                (unsigned)ch.legacy_version);
+    tlsv_offer_view view;
+    uint16_t versions[4];
+    tlsv_ch_offer_view(&ch, versions, 4, &view);
+    tlsv_server_choice choice;
+    if (tlsv_vp_server_select(&e->ctx->vcfg, &view, &choice, &err) != 0)
+        return tlsv_engine_fail_err(e, &err);
+    return tlsv_tls12_server_begin(e, &ch, msg, len, choice.version, (int)choice.sentinel);
+}
+
 static int server_ccs(tlsv_engine *e)
 {
     server *s = S(e);
@@ -590,5 +619,6 @@ const tlsv_hs_ops tlsv_tls13_server_ops = {
     .start = server_start,
     .message = server_message,
     .ccs = server_ccs,
+    .sslv2_hello = server_sslv2_hello,
     .free = server_free,
 };
