@@ -197,7 +197,8 @@ static int on_certificate_request(tlsv_engine *e, const uint8_t *msg, size_t len
     c->cr_sigalgs_len = cr.signature_algorithms.n < sizeof c->cr_sigalgs
                             ? cr.signature_algorithms.n
                             : sizeof c->cr_sigalgs;
-    memcpy(c->cr_sigalgs, cr.signature_algorithms.p, c->cr_sigalgs_len);
+    if (c->cr_sigalgs_len)
+        memcpy(c->cr_sigalgs, cr.signature_algorithms.p, c->cr_sigalgs_len);
     if (add(e, msg, len) != 0)
         return -1;
     c->state = C_WAIT_SHD;

@@ -306,6 +306,7 @@ static int on_hello_retry_request(tlsv_engine *e, const tlsv_server_hello *sh, c
         c->ccs_sent = true;
     }
     tlsv_bytes cookie = sh->cookie;
+    e->plain_version = TLSV_V_TLS12; /* only the first ClientHello may say 0x0301 */
     return send_client_hello(e, has_cookie ? &cookie : NULL);
 }
 
@@ -450,7 +451,8 @@ static int on_certificate_request(tlsv_engine *e, const uint8_t *msg, size_t len
     c->cr_sigalgs_len = cr.signature_algorithms.n < sizeof c->cr_sigalgs
                             ? cr.signature_algorithms.n
                             : sizeof c->cr_sigalgs;
-    memcpy(c->cr_sigalgs, cr.signature_algorithms.p, c->cr_sigalgs_len);
+    if (c->cr_sigalgs_len)
+        memcpy(c->cr_sigalgs, cr.signature_algorithms.p, c->cr_sigalgs_len);
     if (tlsv_tr_add(&c->tr, msg, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "transcript failure");

@@ -195,6 +195,7 @@ static int send_hrr(tlsv_engine *e, const tlsv_client_hello *ch)
     };
     /* a cookie (RFC 8446 §4.2.2): proof that the second ClientHello answers
      * this HRR; tlsv keeps its state, so the cookie is just a nonce */
+    e->plain_version = TLSV_V_TLS12; /* RFC 8446 §5.1: 0x0303 but for a first ClientHello */
     if (tlsv_random(s->cookie, sizeof s->cookie) != 0 || tlsv_tr_hrr_restart(&s->tr) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "transcript failure");
