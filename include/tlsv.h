@@ -215,6 +215,8 @@ typedef enum tlsv_reason {
     TLSV_R_TLSV1_ALERT_DECODE_ERROR,
     TLSV_R_TLSV1_ALERT_INTERNAL_ERROR,
     TLSV_R_TLSV1_ALERT_UNKNOWN_CA,
+    TLSV_R_TLSV13_ALERT_CERTIFICATE_REQUIRED,
+    TLSV_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL,
     /* protocol */
     TLSV_R_UNEXPECTED_MESSAGE,
     TLSV_R_CERTIFICATE_VERIFY_FAILED,
@@ -538,9 +540,12 @@ TLSV_API long tlsv_conn_read(tlsv_conn *conn, void *buf, size_t len);
  * After TLSV_WANT_WRITE call again with the same arguments. */
 TLSV_API long tlsv_conn_write(tlsv_conn *conn, const void *buf, size_t len);
 
-/* Closes the TLS layer (Python: unwrap): sends close_notify, then waits for
- * the peer's. Returns 0 when both were exchanged, 1 when ours is sent (in
- * memory mode: queued) and the peer's has not arrived yet, TLSV_WANT_*, -1. */
+/* Closes our direction of the TLS layer: sends close_notify (once; in
+ * memory mode it is queued) and never drops received data. Returns 0 when
+ * the peer's close_notify has arrived too (or, in fd mode, the transport
+ * closed), 1 when ours is sent and the peer's has not arrived yet -- keep
+ * calling tlsv_conn_read() to receive what the peer still sends, until it
+ * returns 0 -- TLSV_WANT_WRITE, or -1. Writing after shutdown fails. */
 TLSV_API int tlsv_conn_shutdown(tlsv_conn *conn);
 
 /* After the handshake: the negotiated version as Python's version()

@@ -267,23 +267,24 @@ int tlsv_conn_shutdown(tlsv_conn *c)
         return -1;
     if (c->e->state == TLSV_ES_FAILED)
         return -1;
-    tlsv_engine_close(c->e);
+    if (tlsv_engine_close(c->e) != 0)
+        return failed(c);
     int rc = flush(c);
     if (rc != 0)
         return rc;
-    while (!c->e->close_notify_received) {
-        if (c->fd < 0)
-            return 1;
+    /* Nothing received is dropped: data still in flight stays readable with
+     * tlsv_conn_read(), which returns 0 once the peer's close_notify came. */
+    if (!c->e->close_notify_received && c->fd >= 0 && tlsv_engine_app_pending(c->e) == 0) {
         rc = fill(c);
-        if (rc == 1)
-            return 0; /* the peer closed the transport: nothing more to wait for */
-        if (rc != 0)
-            return rc;
-        if (tlsv_engine_advance(c->e) != 0)
+        if (rc == 0 && tlsv_engine_advance(c->e) != 0)
             return failed(c);
-        c->e->app_off = c->e->app_len = 0; /* data after our close_notify is dropped */
+        if (rc == 1)
+            return 0; /* the transport closed: nothing more will come */
+        if (rc == -1)
+            return -1;
     }
-    return 0;
+    /* done only when the peer closed too and everything it sent was read */
+    return c->e->close_notify_received && tlsv_engine_app_pending(c->e) == 0 ? 0 : 1;
 }
 
 /* ---- what was negotiated -------------------------------------------------- */

@@ -465,8 +465,18 @@ int tlsv_engine_advance(tlsv_engine *e)
         uint8_t *pt;
         size_t n;
         tlsv_error rerr;
-        if (tlsv_rec_open(&e->rd, hdr, body, len, &type, &pt, &n, &rerr) != 0)
+        if (hdr[0] == TLSV_CT_ALERT && len == 2 && e->rd.kind == TLSV_REC_TLS13 &&
+            e->state == TLSV_ES_HANDSHAKE) {
+            /* A peer that failed before installing its handshake keys sends
+             * its alert in plaintext (OpenSSL does, e.g. a client rejecting
+             * our certificate); read it rather than report a framing error,
+             * as OpenSSL's own servers do. */
+            type = TLSV_CT_ALERT;
+            pt = body;
+            n = 2;
+        } else if (tlsv_rec_open(&e->rd, hdr, body, len, &type, &pt, &n, &rerr) != 0) {
             return tlsv_engine_fail_err(e, &rerr);
+        }
         switch (type) {
         case TLSV_CT_HANDSHAKE:
             if (n == 0)

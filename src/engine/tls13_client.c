@@ -317,6 +317,10 @@ static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     tlsv_error err;
     if (tlsv_msg_parse_server_hello(msg + 4, len - 4, &sh, &err) != 0)
         return tlsv_tls13_fail_parse(e, &err);
+    /* from now on our plaintext records (alerts) carry the server's version */
+    e->plain_version = sh.legacy_version >= TLSV_V_SSL3 && sh.legacy_version <= TLSV_V_TLS12
+                           ? sh.legacy_version
+                           : TLSV_V_TLS12;
     if (sh.is_hello_retry_request)
         return on_hello_retry_request(e, &sh, msg, len);
 

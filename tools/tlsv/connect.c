@@ -1,16 +1,49 @@
 /*
- * connect.c -- `tlsv client`, `tlsv server`, `tlsv probe`: the options of
- * SPEC §3 and the context they describe. Connecting needs the protocol
- * engine, which later versions add; until then these commands check their
- * arguments, report the versions the context would use, and exit 1.
+ * connect.c -- `tlsv client`, `tlsv server`, `tlsv probe` (SPEC §3).
+ *
+ *   tlsv client HOST:PORT [options]  connects, runs the handshake, prints one
+ *       summary line to stderr (and with --json one object to stdout), then
+ *       copies stdin -> connection and connection -> stdout until the peer
+ *       closes; at the end of stdin it sends close_notify and keeps reading
+ *       until the peer closes too. --handshake-only closes right after the
+ *       handshake.
+ *   tlsv server [options]  listens on 127.0.0.1 (--port N, 0: any; the port
+ *       is printed as "tlsv: listening on 127.0.0.1:PORT") and serves
+ *       connections one after another: --echo echoes, --www answers an HTTP
+ *       request with a page describing the connection, --handshake-only
+ *       closes after the handshake, and by default received data goes to
+ *       stdout and stdin to the (current) client. --once serves one
+ *       connection and exits 0 or 1 by its handshake result.
+ *   tlsv probe  not implemented yet.
+ *
+ * --trace and --keylog are refused (exit 2) until the library has them.
+ *
+ * Exit status: 0 success, 1 TLS or network failure, 2 bad usage or a
+ * configuration the library refuses (with a message).
+ *
+ * Everything goes through the public API (tlsv.h), file-descriptor mode on
+ * non-blocking sockets (net.c).
  */
 #define TLSV_SILENCE_DEPRECATION
+#include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "net.h"
 #include "tool.h"
+
+/* How long the tool waits for a peer (milliseconds). */
+#define CONNECT_TIMEOUT_MS 10000
+#define HANDSHAKE_TIMEOUT_MS 30000
+#define CLOSE_TIMEOUT_MS 3000   /* for the peer's close_notify after ours */
+#define WRITE_TIMEOUT_MS 30000  /* a server's reply to a peer that does not read */
+#define REQUEST_TIMEOUT_MS 10000 /* --www: the HTTP request */
 
 enum {
     OPT_PROTOCOL = 256, OPT_OPTIONS, OPT_MIN, OPT_MAX, OPT_CERT, OPT_KEY, OPT_CAFILE,
@@ -46,93 +79,653 @@ static const struct option longopts[] = {
     {0, 0, 0, 0},
 };
 
-int tool_connect_command(const char *cmd, int argc, char **argv)
+struct opts {
+    const char *cmd;
+    int is_server, is_probe;
+    int protocol;
+    const char *options;
+    int min, max, have_min, have_max;
+    int verify;             /* -1: the context's default */
+    int no_check_hostname;
+    const char *cert, *key, *cafile, *servername, *alpn, *ciphers, *ciphersuites, *groups;
+    int fallback_scsv;
+    int handshake_only, json;
+    int port, once, echo, www;
+    const char *target;     /* client: HOST:PORT */
+};
+
+/* ---- options ----------------------------------------------------------- */
+
+static int not_supported_yet(const char *option, const char *why)
 {
-    int is_server = strcmp(cmd, "server") == 0;
-    int protocol = is_server ? TLSV_PROTOCOL_TLS_SERVER : TLSV_PROTOCOL_TLS_CLIENT;
-    const char *options = NULL;
-    int min = 0, max = 0, have_min = 0, have_max = 0, verify = -1, no_check_hostname = 0;
+    fprintf(stderr, "tlsv: %s is not supported yet: %s\n", option, why);
+    return 2;
+}
+
+static int parse_args(struct opts *o, int argc, char **argv)
+{
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_PROTOCOL:
-            if (tool_parse_protocol(optarg, &protocol) != 0)
+            if (tool_parse_protocol(optarg, &o->protocol) != 0)
                 return tool_usage_error("unknown --protocol '%s'", optarg);
             break;
-        case OPT_OPTIONS: options = optarg; break;
+        case OPT_OPTIONS: o->options = optarg; break;
         case OPT_MIN:
-            if (tlsv_version_parse(optarg, &min) != 0)
+            if (tlsv_version_parse(optarg, &o->min) != 0)
                 return tool_usage_error("unknown --min-version '%s'", optarg);
-            have_min = 1;
+            o->have_min = 1;
             break;
         case OPT_MAX:
-            if (tlsv_version_parse(optarg, &max) != 0)
+            if (tlsv_version_parse(optarg, &o->max) != 0)
                 return tool_usage_error("unknown --max-version '%s'", optarg);
-            have_max = 1;
+            o->have_max = 1;
             break;
         case OPT_VERIFY:
             if (strcmp(optarg, "none") == 0)
-                verify = TLSV_CERT_NONE;
+                o->verify = TLSV_CERT_NONE;
             else if (strcmp(optarg, "optional") == 0)
-                verify = TLSV_CERT_OPTIONAL;
+                o->verify = TLSV_CERT_OPTIONAL;
             else if (strcmp(optarg, "required") == 0)
-                verify = TLSV_CERT_REQUIRED;
+                o->verify = TLSV_CERT_REQUIRED;
             else
                 return tool_usage_error("--verify takes none|optional|required, not '%s'",
                                         optarg);
             break;
-        case OPT_NO_CHECK_HOSTNAME: no_check_hostname = 1; break;
-        case '?': return tool_usage_error("%s", "bad option");
-        default: break; /* accepted; used once the engine exists */
+        case OPT_NO_CHECK_HOSTNAME: o->no_check_hostname = 1; break;
+        case OPT_CERT: o->cert = optarg; break;
+        case OPT_KEY: o->key = optarg; break;
+        case OPT_CAFILE: o->cafile = optarg; break;
+        case OPT_SERVERNAME: o->servername = optarg; break;
+        case OPT_ALPN: o->alpn = optarg; break;
+        case OPT_CIPHERSUITES: o->ciphersuites = optarg; break;
+        case OPT_GROUPS: o->groups = optarg; break;
+        case OPT_HANDSHAKE_ONLY: o->handshake_only = 1; break;
+        case OPT_JSON: o->json = 1; break;
+        case OPT_PORT: {
+            char *end;
+            errno = 0;
+            long p = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || p < 0 || p > 65535)
+                return tool_usage_error("--port takes 0..65535, not '%s'", optarg);
+            o->port = (int)p;
+            break;
+        }
+        case OPT_ONCE: o->once = 1; break;
+        case OPT_ECHO: o->echo = 1; break;
+        case OPT_WWW: o->www = 1; break;
+        case OPT_CIPHERS: o->ciphers = optarg; break;
+        case OPT_FALLBACK_SCSV: o->fallback_scsv = 1; break;
+        case OPT_TRACE:
+            return not_supported_yet("--trace", "the library has no handshake trace yet");
+        case OPT_KEYLOG:
+            return not_supported_yet("--keylog", "the library has no key log yet");
+        default: return tool_usage_error("%s", "bad option");
         }
     }
     int positional = argc - optind;
-    if (!is_server && positional != 1)
-        return tool_usage_error("%s needs exactly one HOST:PORT", cmd);
-    if (is_server && positional != 0)
+    if (!o->is_server) {
+        if (positional != 1)
+            return tool_usage_error("%s needs exactly one HOST:PORT", o->cmd);
+        o->target = argv[optind];
+    } else if (positional != 0) {
         return tool_usage_error("unexpected argument '%s'", argv[optind]);
+    }
 
+    /* options that belong to the other side */
+    if (!o->is_server) {
+        const char *bad = o->port >= 0 ? "--port" : o->once ? "--once" : o->echo ? "--echo"
+                        : o->www ? "--www" : NULL;
+        if (bad)
+            return tool_usage_error("%s is an option of tlsv server", bad);
+    } else {
+        const char *bad = o->servername ? "--servername"
+                        : o->no_check_hostname ? "--no-check-hostname"
+                        : o->fallback_scsv ? "--fallback-scsv" : NULL;
+        if (bad)
+            return tool_usage_error("%s is an option of tlsv client", bad);
+        if (o->echo + o->www + o->handshake_only > 1)
+            return tool_usage_error("%s", "--echo, --www and --handshake-only exclude each other");
+        if (!o->cert || !o->key)
+            return tool_usage_error("tlsv server needs --cert FILE and --key FILE%s",
+                                    o->cert ? " (--key is missing)" : "");
+    }
+    if (o->key && !o->cert)
+        return tool_usage_error("%s", "--key needs --cert");
+    return 0;
+}
+
+/* ---- the context -------------------------------------------------------- */
+
+/* A configuration call failed: report it with the option that caused it. */
+static int config_failed(const struct opts *o, const char *option, const tlsv_error *e)
+{
+    if (e->reason == TLSV_R_NOT_IMPLEMENTED)
+        fprintf(stderr, "tlsv %s: %s is not supported yet: %s\n", o->cmd, option, e->message);
+    else
+        fprintf(stderr, "tlsv %s: %s: %s: %s\n", o->cmd, option, tlsv_reason_name(e->reason),
+                e->message);
+    return 2;
+}
+
+static int apply_alpn(tlsv_ctx *ctx, const char *list)
+{
+    char *copy = strdup(list);
+    if (!copy)
+        return -1;
+    const char *names[64];
+    size_t n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok && n < 64; tok = strtok_r(NULL, ",", &save))
+        names[n++] = tok;
+    int rc = tlsv_ctx_set_alpn_protocols(ctx, names, n);
+    free(copy);
+    return rc;
+}
+
+/* Builds the context. Returns 0 and *out, or the exit status. */
+static int build_ctx(const struct opts *o, tlsv_ctx **out)
+{
     tlsv_error err;
-    tlsv_ctx *ctx = tlsv_ctx_new(protocol, &err);
+    tlsv_ctx *ctx = tlsv_ctx_new(o->protocol, &err);
     if (!ctx) {
-        fprintf(stderr, "tlsv %s: %s: %s\n", cmd, tlsv_reason_name(err.reason), err.message);
+        fprintf(stderr, "tlsv %s: %s: %s\n", o->cmd, tlsv_reason_name(err.reason), err.message);
         return 2;
     }
     int rc = 0;
     char bad[64];
-    if (options && tool_apply_options(ctx, options, bad, sizeof bad) != 0)
+    if (o->options && tool_apply_options(ctx, o->options, bad, sizeof bad) != 0)
         rc = tool_usage_error("unknown option name '%s' in --options", bad);
-    if (!rc && have_min && tlsv_ctx_set_minimum_version(ctx, min) != 0)
-        rc = 2;
-    if (!rc && have_max && tlsv_ctx_set_maximum_version(ctx, max) != 0)
-        rc = 2;
-    if (!rc && no_check_hostname)
-        tlsv_ctx_set_check_hostname(ctx, 0);
-    if (!rc && verify >= 0 && tlsv_ctx_set_verify_mode(ctx, verify) != 0)
-        rc = 2;
-    if (rc == 2 && tlsv_ctx_last_error(ctx)->reason != TLSV_R_OK) {
-        const tlsv_error *e = tlsv_ctx_last_error(ctx);
-        fprintf(stderr, "tlsv %s: %s: %s\n", cmd, tlsv_reason_name(e->reason), e->message);
-    }
+    if (!rc && o->have_min && tlsv_ctx_set_minimum_version(ctx, o->min) != 0)
+        rc = config_failed(o, "--min-version", tlsv_ctx_last_error(ctx));
+    if (!rc && o->have_max && tlsv_ctx_set_maximum_version(ctx, o->max) != 0)
+        rc = config_failed(o, "--max-version", tlsv_ctx_last_error(ctx));
+    if (!rc && o->no_check_hostname && tlsv_ctx_set_check_hostname(ctx, 0) != 0)
+        rc = config_failed(o, "--no-check-hostname", tlsv_ctx_last_error(ctx));
+    if (!rc && o->verify >= 0 && tlsv_ctx_set_verify_mode(ctx, o->verify) != 0)
+        rc = config_failed(o, "--verify", tlsv_ctx_last_error(ctx));
+    if (!rc && o->ciphers && tlsv_ctx_set_ciphers(ctx, o->ciphers) != 0)
+        rc = config_failed(o, "--ciphers", tlsv_ctx_last_error(ctx));
+    if (!rc && o->ciphersuites && tlsv_ctx_set_ciphersuites(ctx, o->ciphersuites) != 0)
+        rc = config_failed(o, "--ciphersuites", tlsv_ctx_last_error(ctx));
+    if (!rc && o->groups && tlsv_ctx_set_groups(ctx, o->groups) != 0)
+        rc = config_failed(o, "--groups", tlsv_ctx_last_error(ctx));
+    if (!rc && o->alpn && apply_alpn(ctx, o->alpn) != 0)
+        rc = config_failed(o, "--alpn", tlsv_ctx_last_error(ctx));
+    if (!rc && o->cert && tlsv_ctx_load_cert_chain(ctx, o->cert, o->key) != 0)
+        rc = config_failed(o, o->key ? "--cert/--key" : "--cert", tlsv_ctx_last_error(ctx));
+    if (!rc && o->cafile && tlsv_ctx_load_verify_locations(ctx, o->cafile, NULL) != 0)
+        rc = config_failed(o, "--cafile", tlsv_ctx_last_error(ctx));
+    if (!rc && !o->cafile && !o->is_server && tlsv_ctx_get_verify_mode(ctx) != TLSV_CERT_NONE)
+        (void)tlsv_ctx_set_default_verify_paths(ctx); /* as s_client: the system's CAs */
     if (rc) {
         tlsv_ctx_free(ctx);
         return rc;
     }
-    tlsv_role role = is_server ? TLSV_ROLE_SERVER : TLSV_ROLE_CLIENT;
+    tlsv_role role = o->is_server ? TLSV_ROLE_SERVER : TLSV_ROLE_CLIENT;
     if (tlsv_ctx_check_versions(ctx, role, &err) != 0) {
-        fprintf(stderr, "tlsv %s: %s: %s\n", cmd, tlsv_reason_name(err.reason), err.message);
+        fprintf(stderr, "tlsv %s: %s: %s\n", o->cmd, tlsv_reason_name(err.reason), err.message);
+        if (o->json)
+            json_failure(stdout, &err);
         tlsv_ctx_free(ctx);
         return 1;
     }
-    int versions[6];
-    size_t n = tlsv_ctx_enabled_versions(ctx, role, versions, 6);
-    fprintf(stderr, "tlsv %s: this context would use", cmd);
-    for (size_t i = 0; i < n; i++)
-        fprintf(stderr, "%s%s", i ? ", " : " ", tlsv_version_string(versions[i]));
-    fprintf(stderr, "\ntlsv %s: NOT_IMPLEMENTED: connections need the protocol engine, which "
-                    "this build does not have yet\n",
-            cmd);
+    *out = ctx;
+    return 0;
+}
+
+/* ---- copying data -------------------------------------------------------- */
+
+static void print_error(const char *prefix, const char *what, const tlsv_error *e)
+{
+    char line[TLSV_ERROR_MESSAGE_MAX + 128];
+    tlsv_error_format(e, line, sizeof line);
+    fprintf(stderr, "tlsv: %s%s: %s\n", prefix, what, line);
+}
+
+/* Copies stdin -> connection and connection -> stdout until the peer closes.
+ * *stdin_open says whether stdin may still deliver (it is shared by the
+ * connections of a server). With close_at_eof (the client), the end of
+ * stdin sends close_notify, and reading goes on until the peer closes.
+ * Returns 0, or 1 after reporting a failure. */
+static int copy_streams(tlsv_conn *c, int fd, int *stdin_open, int close_at_eof,
+                        const char *prefix)
+{
+    static char in[16384], out[16384];
+    size_t in_len = 0;
+    int want_write = 0; /* output is stuck in the library: wait for POLLOUT */
+    int closing = 0;    /* our close_notify is out */
+    for (;;) {
+        /* connection -> stdout: all the library has and the socket holds */
+        for (;;) {
+            long r = tlsv_conn_read(c, out, sizeof out);
+            if (r > 0) {
+                if (net_write_all(STDOUT_FILENO, out, (size_t)r) != 0) {
+                    fprintf(stderr, "tlsv: %swriting to stdout failed: %s\n", prefix,
+                            strerror(errno));
+                    (void)tio_shutdown(c, fd, net_deadline(CLOSE_TIMEOUT_MS));
+                    return 1;
+                }
+                continue;
+            }
+            if (r == 0) {
+                /* the peer's close_notify: answer it (it may be gone already) */
+                (void)tio_shutdown(c, fd, net_deadline(CLOSE_TIMEOUT_MS));
+                return 0;
+            }
+            if (r == TLSV_WANT_READ)
+                break;
+            if (r == TLSV_WANT_WRITE) {
+                want_write = 1;
+                break;
+            }
+            const tlsv_error *e = tlsv_conn_last_error(c);
+            if (closing && e->reason == TLSV_R_UNEXPECTED_EOF_WHILE_READING)
+                return 0; /* we closed first; the peer then closed the transport */
+            print_error(prefix, "connection error", e);
+            return 1;
+        }
+        /* stdin -> connection */
+        if (in_len || want_write) {
+            long w = tlsv_conn_write(c, in_len ? in : "", in_len);
+            if (w == (long)in_len) {
+                in_len = 0;
+                want_write = 0;
+            } else if (w == TLSV_WANT_WRITE) {
+                want_write = 1;
+            } else if (w == TLSV_WANT_READ) {
+                want_write = 0;
+            } else {
+                print_error(prefix, "connection error", tlsv_conn_last_error(c));
+                return 1;
+            }
+        }
+        /* stdin is over and all of it is sent: close our direction */
+        if (close_at_eof && !*stdin_open && !closing && in_len == 0 && !want_write) {
+            closing = 1;
+            int r = tlsv_conn_shutdown(c);
+            if (r == 0)
+                return 0;
+            if (r == TLSV_WANT_WRITE)
+                want_write = 1;
+            else if (r != 1 && r != TLSV_WANT_READ) {
+                print_error(prefix, "connection error", tlsv_conn_last_error(c));
+                return 1;
+            }
+        }
+        struct pollfd pfd[2];
+        nfds_t n = 0;
+        int use_stdin = *stdin_open && in_len == 0 && !closing;
+        pfd[n].fd = fd;
+        pfd[n].events = (short)(POLLIN | (want_write ? POLLOUT : 0));
+        pfd[n++].revents = 0;
+        if (use_stdin) {
+            pfd[n].fd = STDIN_FILENO;
+            pfd[n].events = POLLIN;
+            pfd[n++].revents = 0;
+        }
+        if (poll(pfd, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "tlsv: %spoll failed: %s\n", prefix, strerror(errno));
+            return 1;
+        }
+        if (use_stdin && pfd[1].revents) {
+            if (pfd[1].revents & POLLNVAL) {
+                *stdin_open = 0;
+            } else {
+                ssize_t r = read(STDIN_FILENO, in, sizeof in);
+                if (r > 0)
+                    in_len = (size_t)r;
+                else if (r == 0)
+                    *stdin_open = 0;
+                else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
+                    fprintf(stderr, "tlsv: %sreading stdin failed: %s\n", prefix,
+                            strerror(errno));
+                    *stdin_open = 0;
+                }
+            }
+        }
+    }
+}
+
+/* ---- tlsv client --------------------------------------------------------- */
+
+static int run_client(const struct opts *o, tlsv_ctx *ctx)
+{
+    char host[256], port[16];
+    if (net_split_hostport(o->target, host, sizeof host, port, sizeof port) != 0)
+        return tool_usage_error("'%s' is not HOST:PORT", o->target);
+    tlsv_error err;
+    tlsv_conn *c = tlsv_conn_new(ctx, TLSV_ROLE_CLIENT, o->servername ? o->servername : host,
+                                 &err);
+    if (!c) {
+        fprintf(stderr, "tlsv client: %s: %s\n", tlsv_reason_name(err.reason), err.message);
+        return err.reason == TLSV_R_OUT_OF_MEMORY ? 1 : 2;
+    }
+    if (o->fallback_scsv && tlsv_conn_set_fallback_scsv(c, 1) != 0) {
+        int rc = config_failed(o, "--fallback-scsv", tlsv_conn_last_error(c));
+        tlsv_conn_free(c);
+        return rc;
+    }
+    char addr[300], msg[512];
+    int fd = net_connect(host, port, CONNECT_TIMEOUT_MS, addr, sizeof addr, msg, sizeof msg);
+    if (fd < 0) {
+        fprintf(stderr, "tlsv: %s\n", msg);
+        if (o->json) {
+            net_local_error(&err, TLSV_R_SYSCALL, "%s", msg);
+            json_failure(stdout, &err);
+        }
+        tlsv_conn_free(c);
+        return 1;
+    }
+    int status = 0;
+    tlsv_conn_set_fd(c, fd);
+    int hs = tio_handshake(c, fd, net_deadline(HANDSHAKE_TIMEOUT_MS));
+    if (hs != 0) {
+        if (hs == TIO_TIMEOUT)
+            net_local_error(&err, TLSV_R_SYSCALL,
+                            "no complete handshake from %s within %d s", addr,
+                            HANDSHAKE_TIMEOUT_MS / 1000);
+        else
+            err = *tlsv_conn_last_error(c);
+        print_error("", "handshake failed", &err);
+        if (o->json)
+            json_failure(stdout, &err);
+        status = 1;
+        goto out;
+    }
+    char summary[512];
+    describe_connection(c, 0, summary, sizeof summary);
+    fprintf(stderr, "tlsv: connected to %s: %s\n", o->target, summary);
+    if (o->json)
+        json_connection(stdout, c, addr, 0);
+    if (o->handshake_only) {
+        if (tio_shutdown(c, fd, net_deadline(CLOSE_TIMEOUT_MS)) == TIO_ERROR) {
+            print_error("", "closing failed", tlsv_conn_last_error(c));
+            status = 1;
+        }
+        goto out;
+    }
+    int stdin_open = 1;
+    status = copy_streams(c, fd, &stdin_open, 1, "");
+out:
+    tlsv_conn_free(c);
+    close(fd);
+    return status;
+}
+
+/* ---- tlsv server --------------------------------------------------------- */
+
+/* --echo: sends back what arrives until the client closes. */
+static int serve_echo(tlsv_conn *c, int fd, const char *prefix)
+{
+    static char buf[16384];
+    for (;;) {
+        long r = tio_read(c, fd, buf, sizeof buf, -1);
+        if (r == 0) {
+            (void)tio_shutdown(c, fd, net_deadline(CLOSE_TIMEOUT_MS));
+            return 0;
+        }
+        int w = r > 0 ? tio_write(c, fd, buf, (size_t)r, net_deadline(WRITE_TIMEOUT_MS)) : (int)r;
+        if (w == TIO_TIMEOUT) {
+            fprintf(stderr, "tlsv: %sthe client reads nothing for %d s; closing\n", prefix,
+                    WRITE_TIMEOUT_MS / 1000);
+            return 1;
+        }
+        if (w != 0) {
+            print_error(prefix, "connection error", tlsv_conn_last_error(c));
+            return 1;
+        }
+    }
+}
+
+/* Copies printable text of s (up to a line end) into buf. */
+static void printable_line(const char *s, size_t n, char *buf, size_t len)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < n && s[i] != '\r' && s[i] != '\n' && j + 1 < len; i++)
+        buf[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    buf[j] = '\0';
+}
+
+/* --www: reads an HTTP request, answers with a page describing the
+ * connection, closes. */
+static int serve_www(tlsv_conn *c, int fd, const char *peer, const char *prefix)
+{
+    static char req[8192];
+    size_t used = 0;
+    long long deadline = net_deadline(REQUEST_TIMEOUT_MS);
+    int peer_closed = 0;
+    while (used < sizeof req - 1) {
+        req[used] = '\0';
+        if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
+            break;
+        long r = tio_read(c, fd, req + used, sizeof req - 1 - used, deadline);
+        if (r == 0) {
+            peer_closed = 1;
+            break;
+        }
+        if (r == TIO_TIMEOUT) {
+            fprintf(stderr, "tlsv: %sno HTTP request within %d s; closing\n", prefix,
+                    REQUEST_TIMEOUT_MS / 1000);
+            (void)tio_shutdown(c, fd, net_deadline(CLOSE_TIMEOUT_MS));
+            return 1;
+        }
+        if (r < 0) {
+            print_error(prefix, "connection error", tlsv_conn_last_error(c));
+            return 1;
+        }
+        used += (size_t)r;
+    }
+    req[used] = '\0';
+    if (used == 0) {
+        (void)tio_shutdown(c, fd, net_deadline(CLOSE_TIMEOUT_MS));
+        return 0;
+    }
+    char request_line[256];
+    printable_line(req, used, request_line, sizeof request_line);
+    const char *alpn = tlsv_conn_alpn_selected(c), *sni = tlsv_conn_server_name(c),
+               *group = tlsv_conn_group(c);
+    char page[2048];
+    int plen = snprintf(page, sizeof page,
+                        "tlsv %s server\n"
+                        "peer: %s\n"
+                        "version: %s\n"
+                        "cipher: %s\n"
+                        "group: %s\n"
+                        "alpn: %s\n"
+                        "sni: %s\n"
+                        "client certificates: %zu\n"
+                        "request: %s\n",
+                        tlsv_library_version(), peer, tlsv_conn_version(c), tlsv_conn_cipher(c),
+                        group ? group : "none", alpn ? alpn : "none", sni ? sni : "none",
+                        tlsv_conn_peer_cert_count(c), request_line);
+    if (plen < 0 || (size_t)plen >= sizeof page)
+        plen = (int)strlen(page);
+    char head[256];
+    int hlen = snprintf(head, sizeof head,
+                        "HTTP/1.0 200 OK\r\n"
+                        "Content-Type: text/plain\r\n"
+                        "Content-Length: %d\r\n"
+                        "Connection: close\r\n"
+                        "\r\n",
+                        plen);
+    long long wd = net_deadline(WRITE_TIMEOUT_MS);
+    int w = tio_write(c, fd, head, (size_t)hlen, wd);
+    if (w == 0)
+        w = tio_write(c, fd, page, (size_t)plen, wd);
+    if (w != 0) {
+        if (w == TIO_TIMEOUT)
+            fprintf(stderr, "tlsv: %sthe client reads nothing for %d s; closing\n", prefix,
+                    WRITE_TIMEOUT_MS / 1000);
+        else if (!peer_closed)
+            print_error(prefix, "connection error", tlsv_conn_last_error(c));
+        return 1;
+    }
+    (void)tio_shutdown(c, fd, net_deadline(CLOSE_TIMEOUT_MS));
+    return 0;
+}
+
+/* Serves one accepted connection. Returns 0 if the handshake succeeded. */
+/* serialises the per-connection summary lines of concurrent connections */
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int serve_one(const struct opts *o, tlsv_ctx *ctx, int fd, const char *peer,
+                     int *stdin_open)
+{
+    char prefix[320];
+    snprintf(prefix, sizeof prefix, "%s: ", peer);
+    tlsv_error err;
+    tlsv_conn *c = tlsv_conn_new(ctx, TLSV_ROLE_SERVER, NULL, &err);
+    if (!c) {
+        print_error(prefix, "cannot create a connection", &err);
+        if (o->json)
+            json_failure(stdout, &err);
+        return 1;
+    }
+    tlsv_conn_set_fd(c, fd);
+    int hs = tio_handshake(c, fd, net_deadline(HANDSHAKE_TIMEOUT_MS));
+    if (hs != 0) {
+        if (hs == TIO_TIMEOUT)
+            net_local_error(&err, TLSV_R_SYSCALL, "no complete handshake within %d s",
+                            HANDSHAKE_TIMEOUT_MS / 1000);
+        else
+            err = *tlsv_conn_last_error(c);
+        print_error(prefix, "handshake failed", &err);
+        if (o->json)
+            json_failure(stdout, &err);
+        tlsv_conn_free(c);
+        return 1;
+    }
+    char summary[512];
+    describe_connection(c, 1, summary, sizeof summary);
+    pthread_mutex_lock(&out_lock);
+    fprintf(stderr, "tlsv: %s: %s\n", peer, summary);
+    if (o->json) {
+        json_connection(stdout, c, peer, 1);
+        fflush(stdout);
+    }
+    pthread_mutex_unlock(&out_lock);
+    if (o->handshake_only)
+        (void)tio_shutdown(c, fd, net_deadline(CLOSE_TIMEOUT_MS));
+    else if (o->echo)
+        (void)serve_echo(c, fd, prefix);
+    else if (o->www)
+        (void)serve_www(c, fd, peer, prefix);
+    else
+        (void)copy_streams(c, fd, stdin_open, 0, prefix);
+    tlsv_conn_free(c);
+    return 0;
+}
+
+struct conn_job {
+    const struct opts *o;
+    tlsv_ctx *ctx;
+    int fd;
+    char peer[300];
+};
+
+static void *serve_thread(void *arg)
+{
+    struct conn_job *job = arg;
+    int stdin_open = 0;
+    (void)serve_one(job->o, job->ctx, job->fd, job->peer, &stdin_open);
+    close(job->fd);
+    free(job);
+    return NULL;
+}
+
+static int run_server(const struct opts *o, tlsv_ctx *ctx)
+{
+    pthread_attr_t detached;
+    pthread_attr_init(&detached);
+    pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED);
+    /* a context that cannot serve (e.g. --protocol TLS_CLIENT) is a usage error */
+    tlsv_error err;
+    tlsv_conn *probe = tlsv_conn_new(ctx, TLSV_ROLE_SERVER, NULL, &err);
+    if (!probe) {
+        fprintf(stderr, "tlsv server: %s: %s\n", tlsv_reason_name(err.reason), err.message);
+        return err.reason == TLSV_R_OUT_OF_MEMORY ? 1 : 2;
+    }
+    tlsv_conn_free(probe);
+
+    char msg[256];
+    int bound;
+    int lfd = net_listen_loopback(o->port, &bound, msg, sizeof msg);
+    if (lfd < 0) {
+        fprintf(stderr, "tlsv: %s\n", msg);
+        return 1;
+    }
+    fprintf(stderr, "tlsv: listening on 127.0.0.1:%d\n", bound);
+    fflush(stderr);
+    int stdin_open = 1;
+    for (;;) {
+        char peer[300];
+        int fd = net_accept(lfd, peer, sizeof peer);
+        if (fd < 0) {
+            fprintf(stderr, "tlsv: accept failed: %s\n", strerror(errno));
+            close(lfd);
+            return 1;
+        }
+        if (!o->once && (o->echo || o->www || o->handshake_only)) {
+            /* many connections at once: one thread each (the context is
+             * shared read-only); stdin/stdout mode stays one at a time */
+            struct conn_job *job = malloc(sizeof *job);
+            pthread_t t;
+            if (job) {
+                job->o = o;
+                job->ctx = ctx;
+                job->fd = fd;
+                snprintf(job->peer, sizeof job->peer, "%s", peer);
+                if (pthread_create(&t, &detached, serve_thread, job) == 0)
+                    continue;
+                free(job);
+            }
+            fprintf(stderr, "tlsv: %s: could not start a thread; serving inline\n", peer);
+        }
+        int rc = serve_one(o, ctx, fd, peer, &stdin_open);
+        close(fd);
+        if (o->once) {
+            close(lfd);
+            return rc;
+        }
+    }
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+int tool_connect_command(const char *cmd, int argc, char **argv)
+{
+    struct opts o;
+    memset(&o, 0, sizeof o);
+    o.cmd = cmd;
+    o.is_server = strcmp(cmd, "server") == 0;
+    o.is_probe = strcmp(cmd, "probe") == 0;
+    o.protocol = o.is_server ? TLSV_PROTOCOL_TLS_SERVER : TLSV_PROTOCOL_TLS_CLIENT;
+    o.verify = -1;
+    o.port = -1;
+    int rc = parse_args(&o, argc, argv);
+    if (rc)
+        return rc;
+    if (o.is_server && o.port < 0)
+        o.port = 0;
+    tlsv_ctx *ctx = NULL;
+    rc = build_ctx(&o, &ctx);
+    if (rc)
+        return rc;
+    if (o.is_probe) {
+        fprintf(stderr, "tlsv probe: NOT_IMPLEMENTED: probe is not implemented yet\n");
+        tlsv_ctx_free(ctx);
+        return 1;
+    }
+    /* a peer that goes away must never kill the tool (writes to the socket
+     * use MSG_NOSIGNAL in the library; stdout may be a closed pipe too) */
+    signal(SIGPIPE, SIG_IGN);
+    rc = o.is_server ? run_server(&o, ctx) : run_client(&o, ctx);
     tlsv_ctx_free(ctx);
-    return 1;
+    fflush(stdout);
+    return rc;
 }
