@@ -15,7 +15,7 @@
 #include "tlsv.h"
 
 static char ec_leaf[512], rsa_leaf[512], ed_leaf[512], p384_leaf[512], client_leaf[512],
-    other_leaf[512], big_leaf[512];
+    other_leaf[512], big_leaf[512], expired_leaf[512];
 
 static int setup(void **state)
 {
@@ -28,6 +28,8 @@ static int setup(void **state)
     testpki_leaf("server-p384", TESTPKI_EC384, "DNS:localhost", p384_leaf, sizeof p384_leaf);
     testpki_leaf("client", TESTPKI_EC256, "DNS:client.test", client_leaf, sizeof client_leaf);
     testpki_leaf("other", TESTPKI_EC256, "DNS:other.test", other_leaf, sizeof other_leaf);
+    testpki_leaf_expired("expired", TESTPKI_EC256, "DNS:localhost", expired_leaf,
+                         sizeof expired_leaf);
     /* a certificate over 2^14 bytes: its handshake message spans records */
     static char san[40000];
     size_t off = (size_t)snprintf(san, sizeof san, "DNS:localhost");
@@ -297,6 +299,16 @@ static void test_verification(void **state)
     assert_int_equal(tlsv_conn_last_error(s)->alert, TLSV_ALERT_BAD_CERTIFICATE);
     tlsv_conn_free(c);
     tlsv_conn_free(s);
+    /* an expired certificate */
+    tlsv_ctx *sc_exp = server_ctx(expired_leaf);
+    pair(cc, sc_exp, "localhost", &c, &s);
+    assert_int_equal(run_handshake(c, s, 0), 1);
+    assert_int_equal(tlsv_conn_last_error(c)->reason, TLSV_R_CERTIFICATE_VERIFY_FAILED);
+    assert_int_equal(tlsv_conn_last_error(c)->alert, TLSV_ALERT_CERTIFICATE_EXPIRED);
+    assert_non_null(strstr(tlsv_conn_last_error(c)->message, "expired"));
+    tlsv_conn_free(c);
+    tlsv_conn_free(s);
+    tlsv_ctx_free(sc_exp);
     /* the IP the certificate names */
     pair(cc, sc, "127.0.0.1", &c, &s);
     assert_int_equal(run_handshake(c, s, 0), 0);

@@ -23,6 +23,7 @@
 enum testpki_kind { TESTPKI_EC256, TESTPKI_EC384, TESTPKI_RSA2048, TESTPKI_ED25519 };
 
 static char testpki_dir[256];
+static long testpki_not_after = 86400L * 30; /* seconds from now, for the next leaf */
 static EVP_PKEY *testpki_ca_key;
 static X509 *testpki_ca_cert;
 
@@ -45,7 +46,7 @@ static X509 *testpki_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY 
     X509_set_version(x, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
     X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 30);
+    X509_gmtime_adj(X509_getm_notAfter(x), is_ca ? 86400L * 30 : testpki_not_after);
     X509_set_pubkey(x, key);
     X509_NAME *name = X509_get_subject_name(x);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
@@ -109,6 +110,16 @@ static const char *testpki_leaf(const char *name, enum testpki_kind kind, const 
     }
     X509_free(x);
     EVP_PKEY_free(key);
+    return out;
+}
+
+/* Like testpki_leaf, with a certificate that expired yesterday. */
+static const char *testpki_leaf_expired(const char *name, enum testpki_kind kind, const char *san,
+                                        char *out, size_t outlen)
+{
+    testpki_not_after = -86400L;
+    testpki_leaf(name, kind, san, out, outlen);
+    testpki_not_after = 86400L * 30;
     return out;
 }
 
