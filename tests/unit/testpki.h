@@ -71,7 +71,7 @@ static X509 *testpki_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY 
     return x;
 }
 
-static int testpki_init(void)
+static inline int testpki_init(void)
 {
     snprintf(testpki_dir, sizeof testpki_dir, "/tmp/tlsv-testpki-XXXXXX");
     if (!mkdtemp(testpki_dir))
@@ -88,7 +88,7 @@ static int testpki_init(void)
     return 0;
 }
 
-static const char *testpki_ca_path(void)
+static inline const char *testpki_ca_path(void)
 {
     static char path[512];
     snprintf(path, sizeof path, "%s/ca.pem", testpki_dir);
@@ -96,7 +96,7 @@ static const char *testpki_ca_path(void)
 }
 
 /* Writes <dir>/<name>.pem: certificate then private key. Returns the path. */
-static const char *testpki_leaf(const char *name, enum testpki_kind kind, const char *san,
+static inline const char *testpki_leaf(const char *name, enum testpki_kind kind, const char *san,
                                 char *out, size_t outlen)
 {
     EVP_PKEY *key = testpki_key(kind);
@@ -114,7 +114,7 @@ static const char *testpki_leaf(const char *name, enum testpki_kind kind, const 
 }
 
 /* Like testpki_leaf, with a certificate that expired yesterday. */
-static const char *testpki_leaf_expired(const char *name, enum testpki_kind kind, const char *san,
+static inline const char *testpki_leaf_expired(const char *name, enum testpki_kind kind, const char *san,
                                         char *out, size_t outlen)
 {
     testpki_not_after = -86400L;
@@ -123,7 +123,7 @@ static const char *testpki_leaf_expired(const char *name, enum testpki_kind kind
     return out;
 }
 
-static void testpki_cleanup(void)
+static inline void testpki_cleanup(void)
 {
     X509_free(testpki_ca_cert);
     EVP_PKEY_free(testpki_ca_key);
