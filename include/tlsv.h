@@ -461,6 +461,31 @@ typedef int (*tlsv_servername_cb)(tlsv_conn *conn, const char *server_name, void
 TLSV_API void tlsv_ctx_set_servername_callback(tlsv_ctx *ctx, tlsv_servername_cb cb, void *arg);
 
 /* ---------------------------------------------------------------------- */
+/* Observability: key log and handshake trace                             */
+/* ---------------------------------------------------------------------- */
+
+/* Key log in the NSS format (SSLKEYLOGFILE), so Wireshark/tshark can
+ * decrypt a capture: one line per secret, "LABEL <client_random hex>
+ * <secret hex>" -- CLIENT_RANDOM for TLS 1.0-1.2; CLIENT_/SERVER_
+ * HANDSHAKE_TRAFFIC_SECRET, CLIENT_/SERVER_TRAFFIC_SECRET_0 and
+ * EXPORTER_SECRET for TLS 1.3. The callback gets each line without a
+ * newline. These lines are secret: anyone holding them can read the
+ * traffic. Off by default. */
+typedef void (*tlsv_keylog_cb)(const tlsv_conn *conn, const char *line, void *arg);
+TLSV_API void tlsv_ctx_set_keylog_callback(tlsv_ctx *ctx, tlsv_keylog_cb cb, void *arg);
+
+/* Appends the key log to a file (created with mode 0600 if absent; Python:
+ * keylog_filename). path NULL stops logging. */
+TLSV_API int tlsv_ctx_set_keylog_file(tlsv_ctx *ctx, const char *path);
+
+/* A readable trace of the handshake: one call per record and message sent
+ * or received, alert, and key change, with its key fields (versions offered
+ * and chosen, suites, groups, extensions). direction: 1 sent, 0 received,
+ * -1 an internal event. Off by default; costs nothing when off. */
+typedef void (*tlsv_trace_cb)(const tlsv_conn *conn, int direction, const char *text, void *arg);
+TLSV_API void tlsv_ctx_set_trace_callback(tlsv_ctx *ctx, tlsv_trace_cb cb, void *arg);
+
+/* ---------------------------------------------------------------------- */
 /* Negotiation preview                                                    */
 /* ---------------------------------------------------------------------- */
 

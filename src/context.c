@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "crypto/crypto.h"
@@ -99,6 +100,8 @@ void tlsv_ctx_unref(tlsv_ctx *ctx)
     tlsv_pkey_free(ctx->key);
     tlsv_x509_store_free(ctx->store);
     free(ctx->alpn);
+    if (ctx->keylog_file)
+        fclose(ctx->keylog_file);
     free(ctx);
 }
 
@@ -540,5 +543,50 @@ void tlsv_ctx_set_servername_callback(tlsv_ctx *ctx, tlsv_servername_cb cb, void
     if (ctx) {
         ctx->sni_cb = cb;
         ctx->sni_arg = arg;
+    }
+}
+
+/* ---- observability --------------------------------------------------------- */
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+void tlsv_ctx_set_keylog_callback(tlsv_ctx *ctx, tlsv_keylog_cb cb, void *arg)
+{
+    if (ctx) {
+        ctx->keylog_cb = cb;
+        ctx->keylog_arg = arg;
+    }
+}
+
+int tlsv_ctx_set_keylog_file(tlsv_ctx *ctx, const char *path)
+{
+    if (!ctx)
+        return -1;
+    if (ctx->keylog_file) {
+        fclose(ctx->keylog_file);
+        ctx->keylog_file = NULL;
+    }
+    if (!path)
+        return 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        tlsv_err_set(&ctx->last_error, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "cannot open the key log file '%s'", path);
+        return -1;
+    }
+    setvbuf(f, NULL, _IOLBF, 0); /* one line at a time, for concurrent connections */
+    ctx->keylog_file = f;
+    return 0;
+}
+
+void tlsv_ctx_set_trace_callback(tlsv_ctx *ctx, tlsv_trace_cb cb, void *arg)
+{
+    if (ctx) {
+        ctx->trace_cb = cb;
+        ctx->trace_arg = arg;
     }
 }

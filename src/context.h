@@ -36,6 +36,12 @@ struct tlsv_ctx {
      * role's DEFAULT, see engine/suites.h) */
     uint16_t suites12[32];
     size_t n_suites12;
+    /* observability */
+    tlsv_keylog_cb keylog_cb;
+    void *keylog_arg;
+    void *keylog_file; /* FILE *, opened by tlsv_ctx_set_keylog_file */
+    tlsv_trace_cb trace_cb;
+    void *trace_arg;
     /* SNI callback (server) */
     tlsv_servername_cb sni_cb;
     void *sni_arg;

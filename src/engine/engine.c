@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "keysched13.h"
+#include "trace.h"
 #include "version.h"
 #include "x509.h"
 
@@ -109,6 +110,18 @@ void tlsv_engine_free(tlsv_engine *e)
 
 /* ---- output -------------------------------------------------------------- */
 
+static const char *ct_name(uint8_t t)
+{
+    switch (t) {
+    case TLSV_CT_CHANGE_CIPHER_SPEC: return "change_cipher_spec";
+    case TLSV_CT_ALERT: return "alert";
+    case TLSV_CT_HANDSHAKE: return "handshake";
+    case TLSV_CT_APPLICATION_DATA: return "application_data";
+    default: return "unknown";
+    }
+}
+
+
 size_t tlsv_engine_pending(const tlsv_engine *e)
 {
     return e->out_len - e->out_off;
@@ -139,6 +152,9 @@ static int send_record(tlsv_engine *e, uint8_t type, const uint8_t *data, size_t
     if (tlsv_rec_seal(&e->wr, type, e->plain_version, data, n, &w) != 0)
         return -1;
     e->out_len += tlsv_wr_len(&w);
+    if (TLSV_TRACING(e) && type != TLSV_CT_APPLICATION_DATA)
+        tlsv_engine_trace(e, 1, "  record %s, %zu bytes%s", ct_name(type), tlsv_wr_len(&w),
+                          e->wr.kind != TLSV_REC_PLAIN ? ", protected" : "");
     return 0;
 }
 
@@ -156,6 +172,8 @@ static int send_fragmented(tlsv_engine *e, uint8_t type, const uint8_t *data, si
 
 static void send_alert(tlsv_engine *e, int alert)
 {
+    if (TLSV_TRACING(e))
+        tlsv_engine_trace(e, 1, "alert %s", tlsv_alert_name(alert) ? tlsv_alert_name(alert) : "?");
     /* close_notify and user_canceled are warnings; everything else fatal */
     uint8_t a[2] = {(uint8_t)(alert == TLSV_ALERT_CLOSE_NOTIFY || alert == TLSV_ALERT_USER_CANCELED
                                   ? 1
@@ -164,8 +182,18 @@ static void send_alert(tlsv_engine *e, int alert)
     (void)send_record(e, TLSV_CT_ALERT, a, 2);
 }
 
+static void trace_message(tlsv_engine *e, int dir, const uint8_t *msg, size_t len)
+{
+    if (!TLSV_TRACING(e))
+        return;
+    char d[900];
+    tlsv_trace_describe(msg, len, e->version, d, sizeof d);
+    tlsv_engine_trace(e, dir, "%s", d);
+}
+
 int tlsv_engine_send_handshake(tlsv_engine *e, const uint8_t *msg, size_t len)
 {
+    trace_message(e, 1, msg, len);
     if (len > TLSV_MAX_HANDSHAKE_MESSAGE + 4 ||
         reserve(&e->hs_out, &e->hs_out_cap, e->hs_out_len, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
@@ -196,6 +224,8 @@ int tlsv_engine_set_write13(tlsv_engine *e, tlsv_aead_alg aead, tlsv_hash_alg ha
     if (tlsv_rec_dir_set13(&e->wr, aead, hash, secret, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "could not install new write keys");
+    if (TLSV_TRACING(e))
+        tlsv_engine_trace(e, -1, "new write keys (TLS 1.3)");
     return 0;
 }
 
@@ -359,6 +389,7 @@ static int deliver_handshake(tlsv_engine *e)
         if (e->hs_len < 4 + body)
             break;
         e->hs_cur = 4 + body;
+        trace_message(e, 0, e->hs, 4 + body);
         int rc = e->state == TLSV_ES_ESTABLISHED ? post_handshake(e, e->hs[0], e->hs, 4 + body)
                                                  : e->ops->message(e, e->hs[0], e->hs, 4 + body);
         if (rc != 0 || e->state == TLSV_ES_FAILED)
@@ -379,6 +410,9 @@ static int handle_alert(tlsv_engine *e, const uint8_t *pt, size_t n)
         return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
                                 "an alert arrived in the middle of a handshake message");
     uint8_t level = pt[0], desc = pt[1];
+    if (TLSV_TRACING(e))
+        tlsv_engine_trace(e, 0, "alert %s (%s)", tlsv_alert_name(desc) ? tlsv_alert_name(desc) : "?",
+                          level == 1 ? "warning" : "fatal");
     if (desc == TLSV_ALERT_CLOSE_NOTIFY) {
         e->close_notify_received = true;
         return 0;
@@ -447,6 +481,9 @@ int tlsv_engine_advance(tlsv_engine *e)
             break;
         e->first_record_seen = true;
         uint8_t *body = hdr + TLSV_REC_HEADER;
+        if (TLSV_TRACING(e) && (hdr[0] != TLSV_CT_APPLICATION_DATA || e->state != TLSV_ES_ESTABLISHED))
+            tlsv_engine_trace(e, 0, "  record %s, version 0x%02x%02x, %zu bytes", ct_name(hdr[0]),
+                              hdr[1], hdr[2], len);
         e->in_off += TLSV_REC_HEADER + len;
 
         if (hdr[0] == TLSV_CT_CHANGE_CIPHER_SPEC) {
@@ -455,6 +492,8 @@ int tlsv_engine_advance(tlsv_engine *e)
                 return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE,
                                         TLSV_ALERT_UNEXPECTED_MESSAGE,
                                         "a malformed change_cipher_spec record");
+            if (TLSV_TRACING(e))
+                tlsv_engine_trace(e, 0, "change_cipher_spec");
             if (e->state != TLSV_ES_HANDSHAKE || !e->ops->ccs || e->ops->ccs(e) != 0)
                 return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE,
                                         TLSV_ALERT_UNEXPECTED_MESSAGE,
@@ -611,6 +650,47 @@ int tlsv_engine_close(tlsv_engine *e)
 void tlsv_engine_established(tlsv_engine *e)
 {
     e->state = TLSV_ES_ESTABLISHED;
+    if (TLSV_TRACING(e))
+        tlsv_engine_trace(e, -1, "handshake complete: %s", tlsv_version_string(e->version));
     if (e->ops && e->ops->free)
         e->ops->free(e);
+}
+
+/* ---- observability ---------------------------------------------------------- */
+
+void tlsv_engine_keylog(tlsv_engine *e, const char *label, const uint8_t *secret, size_t len)
+{
+    tlsv_ctx *ctx = e->ctx;
+    if (!ctx->keylog_cb && !ctx->keylog_file)
+        return;
+    char line[64 + 2 * 32 + 2 * 64 + 4];
+    static const char hex[] = "0123456789abcdef";
+    size_t n = (size_t)snprintf(line, sizeof line, "%s ", label);
+    for (size_t i = 0; i < 32 && n + 2 < sizeof line; i++) {
+        line[n++] = hex[e->client_random[i] >> 4];
+        line[n++] = hex[e->client_random[i] & 15];
+    }
+    line[n++] = ' ';
+    for (size_t i = 0; i < len && n + 2 < sizeof line; i++) {
+        line[n++] = hex[secret[i] >> 4];
+        line[n++] = hex[secret[i] & 15];
+    }
+    line[n] = '\0';
+    if (ctx->keylog_cb)
+        ctx->keylog_cb(e->conn, line, ctx->keylog_arg);
+    if (ctx->keylog_file)
+        fprintf((FILE *)ctx->keylog_file, "%s\n", line);
+    tlsv_wipe(line, sizeof line);
+}
+
+void tlsv_engine_trace(tlsv_engine *e, int direction, const char *fmt, ...)
+{
+    if (!e->ctx->trace_cb)
+        return;
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    e->ctx->trace_cb(e->conn, direction, text, e->ctx->trace_arg);
 }

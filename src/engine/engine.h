@@ -104,6 +104,8 @@ struct tlsv_engine {
     uint8_t rd_secret[48], wr_secret[48];
     size_t secret_len;
 
+    uint8_t client_random[32]; /* for the key log */
+
     /* client: the highest version offered (RSA premaster version), and
      * whether to add TLS_FALLBACK_SCSV (RFC 7507) */
     uint16_t offered_max_version;
@@ -172,5 +174,17 @@ void tlsv_engine_established(tlsv_engine *e);
 /* Called by the state machine when it installs new read keys: a pending
  * partial handshake message at that point is an error (RFC 8446 §5.1). */
 int tlsv_engine_check_key_boundary(tlsv_engine *e);
+
+/* Observability. tlsv_engine_keylog writes "LABEL <client random>
+ * <secret>" when the context asks for a key log; tlsv_engine_trace formats
+ * and emits a trace line only when a trace callback is set (callers test
+ * TLSV_TRACING(e) first to skip the formatting cost). */
+void tlsv_engine_keylog(tlsv_engine *e, const char *label, const uint8_t *secret, size_t len);
+#define TLSV_TRACING(e) ((e)->ctx->trace_cb != NULL)
+void tlsv_engine_trace(tlsv_engine *e, int direction, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 #endif /* TLSV_ENGINE_H */

@@ -320,6 +320,7 @@ static int on_server_hello_done(tlsv_engine *e, const uint8_t *msg, size_t len)
     if (rc != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "could not derive the master secret");
+    tlsv_engine_keylog(e, "CLIENT_RANDOM", c->master, 48);
 
     /* [CertificateVerify] over the handshake messages so far */
     if (cv_scheme) {

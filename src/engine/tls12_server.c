@@ -183,6 +183,7 @@ int tlsv_tls12_server_begin(tlsv_engine *e, const tlsv_client_hello *ch, const u
     s->client_version = ch->legacy_version;
     s->suite = suite;
     memcpy(s->cr, ch->random, 32);
+    memcpy(e->client_random, ch->random, 32);
     s->ems = tlsv_ext_present(ch->present, TLSV_EXTID_EXTENDED_MASTER_SECRET) &&
              version > TLSV_V_SSL3;
     s->etm = !suite->aead && tlsv_ext_present(ch->present, TLSV_EXTID_ENCRYPT_THEN_MAC) &&
@@ -396,6 +397,7 @@ static int on_client_key_exchange(tlsv_engine *e, const uint8_t *msg, size_t len
     if (rc != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "could not derive the master secret");
+    tlsv_engine_keylog(e, "CLIENT_RANDOM", s->master, 48);
     s->state = s->client_key ? S_WAIT_CV : S_WAIT_CCS;
     return 0;
 }

@@ -224,6 +224,7 @@ static int client_start(tlsv_engine *e)
     c->offered_etm = c->offered_ems && any_cbc;
     if (tlsv_random(c->random, sizeof c->random) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE, "no randomness");
+    memcpy(e->client_random, c->random, 32);
     if (ctx->vcfg.options & TLSV_OP_ENABLE_MIDDLEBOX_COMPAT) { /* RFC 8446 App. D.4 */
         c->session_id_len = 32;
         if (tlsv_random(c->session_id, 32) != 0)
@@ -394,6 +395,8 @@ static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     if (rc != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "key schedule failure");
+    tlsv_engine_keylog(e, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", c->ks.c_hs, c->ks.hlen);
+    tlsv_engine_keylog(e, "SERVER_HANDSHAKE_TRAFFIC_SECRET", c->ks.s_hs, c->ks.hlen);
     if (tlsv_engine_check_key_boundary(e) != 0)
         return -1;
     if (tlsv_rec_dir_set13(&e->rd, s->aead, s->hash, c->ks.s_hs, c->ks.hlen) != 0 ||
@@ -618,6 +621,9 @@ static int on_finished(tlsv_engine *e, const uint8_t *msg, size_t len)
         tlsv_ks13_master(&c->ks, th, hlen) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "key schedule failure");
+    tlsv_engine_keylog(e, "CLIENT_TRAFFIC_SECRET_0", c->ks.c_ap, hlen);
+    tlsv_engine_keylog(e, "SERVER_TRAFFIC_SECRET_0", c->ks.s_ap, hlen);
+    tlsv_engine_keylog(e, "EXPORTER_SECRET", c->ks.exporter, hlen);
     if (tlsv_engine_check_key_boundary(e) != 0)
         return -1;
     if (tlsv_rec_dir_set13(&e->rd, c->suite->aead, c->suite->hash, c->ks.s_ap, hlen) != 0)

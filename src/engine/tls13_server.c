@@ -247,6 +247,8 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
                                     "cookie");
     }
 
+    memcpy(e->client_random, ch.random, 32);
+
     /* 2. SNI, and the application's callback (it may switch the context) */
     if (tlsv_ext_present(ch.present, TLSV_EXTID_SERVER_NAME) && !e->server_name) {
         e->server_name = malloc(ch.server_name.n + 1);
@@ -378,6 +380,8 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     if (rc != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "key schedule failure");
+    tlsv_engine_keylog(e, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", s->ks.c_hs, s->ks.hlen);
+    tlsv_engine_keylog(e, "SERVER_HANDSHAKE_TRAFFIC_SECRET", s->ks.s_hs, s->ks.hlen);
     if (s->compat && !s->ccs_sent) {
         if (tlsv_engine_send_ccs(e) != 0)
             return -1;
@@ -440,6 +444,9 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
         tlsv_engine_set_write13(e, suite->aead, suite->hash, s->ks.s_ap, hlen) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "key schedule failure");
+    tlsv_engine_keylog(e, "CLIENT_TRAFFIC_SECRET_0", s->ks.c_ap, hlen);
+    tlsv_engine_keylog(e, "SERVER_TRAFFIC_SECRET_0", s->ks.s_ap, hlen);
+    tlsv_engine_keylog(e, "EXPORTER_SECRET", s->ks.exporter, hlen);
     if (!s->cert_requested)
         s->marks |= TLSV_MARK_PEER_CERT | TLSV_MARK_PEER_SIG;
     s->state = s->cert_requested ? S_WAIT_CERT : S_WAIT_FINISHED;
