@@ -243,7 +243,10 @@ int tlsv_engine_send_ccs(tlsv_engine *e)
         return -1;
     tlsv_writer w;
     tlsv_wr_init_fixed(&w, e->out + e->out_len, e->out_cap - e->out_len);
-    if (tlsv_rec_seal(&plain, TLSV_CT_CHANGE_CIPHER_SPEC, TLSV_V_TLS12, &one, 1, &w) != 0)
+    /* TLS 1.0-1.2: the negotiated record version; TLS 1.3's compatibility
+     * CCS: 0x0303 (RFC 8446 App. D.4) */
+    uint16_t v = e->version && e->version < TLSV_V_TLS13 ? e->plain_version : TLSV_V_TLS12;
+    if (tlsv_rec_seal(&plain, TLSV_CT_CHANGE_CIPHER_SPEC, v, &one, 1, &w) != 0)
         return -1;
     e->out_len += tlsv_wr_len(&w);
     return 0;
@@ -529,7 +532,8 @@ int tlsv_engine_advance(tlsv_engine *e)
                                         "too much handshake data buffered");
             memcpy(e->hs + e->hs_len, pt, n);
             e->hs_len += n;
-            e->warnings_in_row = 0;
+            if (e->state != TLSV_ES_ESTABLISHED) /* renegotiation attempts keep counting */
+                e->warnings_in_row = 0;
             if (deliver_handshake(e) != 0)
                 return -1;
             break;

@@ -16,7 +16,13 @@
  *       connection and exits 0 or 1 by its handshake result.
  *   tlsv probe  not implemented yet.
  *
- * --trace and --keylog are refused (exit 2) until the library has them.
+ * --trace prints the handshake to stderr as it happens, one line per message,
+ * record, alert and key change: ">>> " sent, "<<< " received, "--- " an
+ * event of the connection itself; the record lines are indented under the
+ * messages they carry (a server puts "[PEER] " before each line, as it may
+ * serve several connections at once). --keylog FILE appends the NSS key log
+ * (SSLKEYLOGFILE format) to FILE; without --keylog the SSLKEYLOGFILE
+ * environment variable names the file, on both client and server.
  *
  * Exit status: 0 success, 1 TLS or network failure, 2 bad usage or a
  * configuration the library refuses (with a message).
@@ -90,17 +96,13 @@ struct opts {
     const char *cert, *key, *cafile, *servername, *alpn, *ciphers, *ciphersuites, *groups;
     int fallback_scsv;
     int handshake_only, json;
+    int trace;
+    const char *keylog;     /* --keylog FILE */
     int port, once, echo, www;
     const char *target;     /* client: HOST:PORT */
 };
 
 /* ---- options ----------------------------------------------------------- */
-
-static int not_supported_yet(const char *option, const char *why)
-{
-    fprintf(stderr, "tlsv: %s is not supported yet: %s\n", option, why);
-    return 2;
-}
 
 static int parse_args(struct opts *o, int argc, char **argv)
 {
@@ -158,10 +160,12 @@ static int parse_args(struct opts *o, int argc, char **argv)
         case OPT_WWW: o->www = 1; break;
         case OPT_CIPHERS: o->ciphers = optarg; break;
         case OPT_FALLBACK_SCSV: o->fallback_scsv = 1; break;
-        case OPT_TRACE:
-            return not_supported_yet("--trace", "the library has no handshake trace yet");
+        case OPT_TRACE: o->trace = 1; break;
         case OPT_KEYLOG:
-            return not_supported_yet("--keylog", "the library has no key log yet");
+            if (!*optarg)
+                return tool_usage_error("%s", "--keylog needs a file name");
+            o->keylog = optarg;
+            break;
         default: return tool_usage_error("%s", "bad option");
         }
     }
@@ -225,6 +229,76 @@ static int apply_alpn(tlsv_ctx *ctx, const char *list)
     return rc;
 }
 
+/* ---- --trace -------------------------------------------------------------- */
+
+/* The connections a server is tracing, so that each line names its peer
+ * (the library's callback gets the connection, the tool knows its peer). */
+struct traced_conn {
+    const tlsv_conn *conn;
+    const char *peer;
+    struct traced_conn *next;
+};
+static struct traced_conn *traced;
+static pthread_mutex_t traced_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void trace_register(struct traced_conn *t, const tlsv_conn *conn, const char *peer)
+{
+    t->conn = conn;
+    t->peer = peer;
+    pthread_mutex_lock(&traced_lock);
+    t->next = traced;
+    traced = t;
+    pthread_mutex_unlock(&traced_lock);
+}
+
+static void trace_unregister(struct traced_conn *t)
+{
+    pthread_mutex_lock(&traced_lock);
+    for (struct traced_conn **p = &traced; *p; p = &(*p)->next)
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    pthread_mutex_unlock(&traced_lock);
+}
+
+/* One trace line to stderr: ">>> " sent, "<<< " received, "--- " an event.
+ * The library indents record lines under their messages. */
+static void trace_line(const tlsv_conn *conn, int direction, const char *text, void *arg)
+{
+    const struct opts *o = arg;
+    const char *mark = direction > 0 ? ">>>" : direction == 0 ? "<<<" : "---";
+    if (o->is_server) {
+        char peer[300] = "";
+        pthread_mutex_lock(&traced_lock);
+        for (const struct traced_conn *t = traced; t; t = t->next)
+            if (t->conn == conn) {
+                snprintf(peer, sizeof peer, "[%s] ", t->peer);
+                break;
+            }
+        pthread_mutex_unlock(&traced_lock);
+        fprintf(stderr, "%s%s %s\n", peer, mark, text);
+    } else {
+        fprintf(stderr, "%s %s\n", mark, text);
+    }
+}
+
+/* --keylog FILE, or else $SSLKEYLOGFILE. Returns 0 or the exit status. */
+static int apply_keylog(const struct opts *o, tlsv_ctx *ctx)
+{
+    if (o->keylog) {
+        if (tlsv_ctx_set_keylog_file(ctx, o->keylog) != 0)
+            return config_failed(o, "--keylog", tlsv_ctx_last_error(ctx));
+        return 0;
+    }
+    const char *env = getenv("SSLKEYLOGFILE");
+    if (env && *env && tlsv_ctx_set_keylog_file(ctx, env) != 0)
+        /* as other TLS programs: a key log that cannot be written is no failure */
+        fprintf(stderr, "tlsv %s: SSLKEYLOGFILE ignored: %s\n", o->cmd,
+                tlsv_ctx_last_error(ctx)->message);
+    return 0;
+}
+
 /* Builds the context. Returns 0 and *out, or the exit status. */
 static int build_ctx(const struct opts *o, tlsv_ctx **out)
 {
@@ -260,6 +334,10 @@ static int build_ctx(const struct opts *o, tlsv_ctx **out)
         rc = config_failed(o, "--cafile", tlsv_ctx_last_error(ctx));
     if (!rc && !o->cafile && !o->is_server && tlsv_ctx_get_verify_mode(ctx) != TLSV_CERT_NONE)
         (void)tlsv_ctx_set_default_verify_paths(ctx); /* as s_client: the system's CAs */
+    if (!rc)
+        rc = apply_keylog(o, ctx);
+    if (!rc && o->trace)
+        tlsv_ctx_set_trace_callback(ctx, trace_line, (void *)o);
     if (rc) {
         tlsv_ctx_free(ctx);
         return rc;
@@ -462,7 +540,7 @@ out:
 /* --echo: sends back what arrives until the client closes. */
 static int serve_echo(tlsv_conn *c, int fd, const char *prefix)
 {
-    static char buf[16384];
+    char buf[16384]; /* per connection: connections run in threads */
     for (;;) {
         long r = tio_read(c, fd, buf, sizeof buf, -1);
         if (r == 0) {
@@ -569,23 +647,15 @@ static int serve_www(tlsv_conn *c, int fd, const char *peer, const char *prefix)
     return 0;
 }
 
-/* Serves one accepted connection. Returns 0 if the handshake succeeded. */
 /* serialises the per-connection summary lines of concurrent connections */
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int serve_one(const struct opts *o, tlsv_ctx *ctx, int fd, const char *peer,
-                     int *stdin_open)
+/* Runs the handshake and the service on a new server connection (the
+ * caller frees it). Returns 0 if the handshake succeeded. */
+static int serve_conn(const struct opts *o, tlsv_conn *c, int fd, const char *peer,
+                      const char *prefix, int *stdin_open)
 {
-    char prefix[320];
-    snprintf(prefix, sizeof prefix, "%s: ", peer);
     tlsv_error err;
-    tlsv_conn *c = tlsv_conn_new(ctx, TLSV_ROLE_SERVER, NULL, &err);
-    if (!c) {
-        print_error(prefix, "cannot create a connection", &err);
-        if (o->json)
-            json_failure(stdout, &err);
-        return 1;
-    }
     tlsv_conn_set_fd(c, fd);
     int hs = tio_handshake(c, fd, net_deadline(HANDSHAKE_TIMEOUT_MS));
     if (hs != 0) {
@@ -597,7 +667,6 @@ static int serve_one(const struct opts *o, tlsv_ctx *ctx, int fd, const char *pe
         print_error(prefix, "handshake failed", &err);
         if (o->json)
             json_failure(stdout, &err);
-        tlsv_conn_free(c);
         return 1;
     }
     char summary[512];
@@ -617,8 +686,31 @@ static int serve_one(const struct opts *o, tlsv_ctx *ctx, int fd, const char *pe
         (void)serve_www(c, fd, peer, prefix);
     else
         (void)copy_streams(c, fd, stdin_open, 0, prefix);
-    tlsv_conn_free(c);
     return 0;
+}
+
+/* Serves one accepted connection. Returns 0 if the handshake succeeded. */
+static int serve_one(const struct opts *o, tlsv_ctx *ctx, int fd, const char *peer,
+                     int *stdin_open)
+{
+    char prefix[320];
+    snprintf(prefix, sizeof prefix, "%s: ", peer);
+    tlsv_error err;
+    tlsv_conn *c = tlsv_conn_new(ctx, TLSV_ROLE_SERVER, NULL, &err);
+    if (!c) {
+        print_error(prefix, "cannot create a connection", &err);
+        if (o->json)
+            json_failure(stdout, &err);
+        return 1;
+    }
+    struct traced_conn tc;
+    if (o->trace)
+        trace_register(&tc, c, peer);
+    int rc = serve_conn(o, c, fd, peer, prefix, stdin_open);
+    if (o->trace)
+        trace_unregister(&tc);
+    tlsv_conn_free(c);
+    return rc;
 }
 
 struct conn_job {
