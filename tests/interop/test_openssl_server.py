@@ -76,6 +76,15 @@ class TlsvClientToSServer(unittest.TestCase):
         self.assertIn("TLSv1.3", r.out, r.describe())  # the page describes the session
         self.assertIsNotNone(r.summary, r.describe())
 
+    def test_padded_records(self):
+        # RFC 8446 §5.4: the server pads every record to a multiple of 512
+        # bytes; tlsv strips the zeros and finds the content type
+        s = I.s_server(self, CERTS, "-tls1_3", "-www", "-record_padding", "512")
+        r = self.client(s.port, "--cafile", CERTS.cafile,
+                        input=b"GET / HTTP/1.0\r\n\r\n")
+        self.assertIn("HTTP/1.0 200 ok", r.out, r.describe())
+        self.assertIsNotNone(r.summary, r.describe())
+
     def test_line_round_trip_with_rev(self):
         s = I.s_server(self, CERTS, "-tls1_3", "-rev")
         c = I.start_tlsv_client("localhost:%d" % s.port, "--cafile", CERTS.cafile)
