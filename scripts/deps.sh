@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libssl-dev)
-test_pkgs=(libcmocka-dev libjansson-dev openssl gnutls-bin curl python3)
+test_pkgs=(libcmocka-dev libjansson-dev openssl gnutls-bin curl python3 tshark)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -153,7 +153,9 @@ static int send_record(tlsv_engine *e, uint8_t type, const uint8_t *data, size_t
         return -1;
     e->out_len += tlsv_wr_len(&w);
     if (TLSV_TRACING(e) && type != TLSV_CT_APPLICATION_DATA)
-        tlsv_engine_trace(e, 1, "  record %s, %zu bytes%s", ct_name(type), tlsv_wr_len(&w),
+        tlsv_engine_trace(e, 1, "  record %s, version 0x%02x%02x, %zu bytes%s", ct_name(type),
+                          e->out[e->out_len - tlsv_wr_len(&w) + 1],
+                          e->out[e->out_len - tlsv_wr_len(&w) + 2], tlsv_wr_len(&w),
                           e->wr.kind != TLSV_REC_PLAIN ? ", protected" : "");
     return 0;
 }
@@ -186,7 +188,7 @@ static void trace_message(tlsv_engine *e, int dir, const uint8_t *msg, size_t le
 {
     if (!TLSV_TRACING(e))
         return;
-    char d[900];
+    char d[2048];
     tlsv_trace_describe(msg, len, e->version, d, sizeof d);
     tlsv_engine_trace(e, dir, "%s", d);
 }
@@ -249,6 +251,8 @@ int tlsv_engine_send_ccs(tlsv_engine *e)
     if (tlsv_rec_seal(&plain, TLSV_CT_CHANGE_CIPHER_SPEC, v, &one, 1, &w) != 0)
         return -1;
     e->out_len += tlsv_wr_len(&w);
+    if (TLSV_TRACING(e))
+        tlsv_engine_trace(e, 1, "change_cipher_spec");
     return 0;
 }
 
@@ -261,6 +265,8 @@ int tlsv_engine_fail_err(tlsv_engine *e, const tlsv_error *err)
     e->err = *err;
     e->err.side = TLSV_SIDE_LOCAL;
     e->hs_out_len = 0; /* a failed flight is not sent; the alert is */
+    if (TLSV_TRACING(e))
+        tlsv_engine_trace(e, -1, "failure: %s: %s", tlsv_reason_name(err->reason), err->message);
     if (err->alert != TLSV_ALERT_NONE)
         send_alert(e, err->alert);
     e->state = TLSV_ES_FAILED;
@@ -691,7 +697,7 @@ void tlsv_engine_trace(tlsv_engine *e, int direction, const char *fmt, ...)
 {
     if (!e->ctx->trace_cb)
         return;
-    char text[1024];
+    char text[2304];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);

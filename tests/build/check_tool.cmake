@@ -26,8 +26,10 @@ if(NOT out MATCHES "VERSION_BOUNDS_FIXED")
   message(SEND_ERROR "FAILED: bounds on a fixed protocol should say VERSION_BOUNDS_FIXED\n${out}")
   math(EXPR failures "${failures}+1")
 endif()
+# port 1: nothing listens, so the connection fails (exit 1); the empty
+# version range is still explained first, as a warning
 expect_exit(1 client 127.0.0.1:1 --max-version TLSv1_1)
-if(NOT out MATCHES "NO_PROTOCOLS_AVAILABLE.*minimum_version TLSv1_2 is above maximum_version TLSv1_1")
+if(NOT out MATCHES "warning: NO_PROTOCOLS_AVAILABLE.*minimum_version TLSv1_2 is above maximum_version TLSv1_1")
   message(SEND_ERROR "FAILED: an empty range should be explained\n${out}")
   math(EXPR failures "${failures}+1")
 endif()

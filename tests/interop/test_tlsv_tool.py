@@ -157,13 +157,6 @@ class ToolContract(unittest.TestCase):
             self.assertIn(word, err, "tlsv %s\n%s" % (" ".join(map(str, args)), err))
         return err
 
-    def test_not_supported_yet(self):
-        for opt in (["--trace"], ["--keylog", "/tmp/tlsv-keylog-never-written"]):
-            with self.subTest(option=opt[0]):
-                self.usage("client", "127.0.0.1:1", *opt, mention=(opt[0], "not supported yet"))
-                self.usage("server", *ec(), *opt, mention=(opt[0], "not supported yet"))
-        self.assertFalse(os.path.exists("/tmp/tlsv-keylog-never-written"))
-
     def test_ciphers_and_fallback_scsv_options(self):
         self.usage("client", "127.0.0.1:1", "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256:NOPE",
                    mention=("--ciphers", "NOPE"))

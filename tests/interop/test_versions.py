@@ -130,14 +130,18 @@ class TlsvClient(Base):
         r = self.client(s.port, "--options", "NO_TLSv1_2", expect_rc=0)
         self.assertEqual(r.json["version"], "TLSv1.3")
 
-    def test_empty_range_fails_before_connecting(self):
-        # a configuration that enables no version is reported by the tool
-        # before any I/O, with the bounds named
+    def test_empty_range_warns_then_fails_with_protocol_version(self):
+        # a configuration that enables no version is reported by the tool at
+        # once (a warning naming the bounds); the handshake then fails as the
+        # reference says: no ClientHello, a protocol_version alert instead
         s = I.s_server(self, CERTS, "-msg")
         r = self.client(s.port, "--max-version", "TLSv1_1", expect_rc=1)
         self.assertIsNotNone(r.json, r.describe())
         self.assertEqual(r.json["error"], "NO_PROTOCOLS_AVAILABLE", r.describe())
+        self.assertEqual(r.json["alert"], "protocol_version", r.describe())
+        self.assertEqual(r.json["side"], "local", r.describe())
         self.assertIn("minimum_version TLSv1_2 is above maximum_version TLSv1_1", r.err)
+        self.assertIn("warning", r.err)
         self.assertNotIn("ClientHello", s.out)
 
     def test_client_capped_at_tls12(self):

@@ -344,11 +344,13 @@ static int build_ctx(const struct opts *o, tlsv_ctx **out)
     }
     tlsv_role role = o->is_server ? TLSV_ROLE_SERVER : TLSV_ROLE_CLIENT;
     if (tlsv_ctx_check_versions(ctx, role, &err) != 0) {
-        fprintf(stderr, "tlsv %s: %s: %s\n", o->cmd, tlsv_reason_name(err.reason), err.message);
-        if (o->json)
-            json_failure(stdout, &err);
-        tlsv_ctx_free(ctx);
-        return 1;
+        /* Said at once, but not fatal here: the handshake itself fails the
+         * way the reference behaviour says -- a client sends a
+         * protocol_version alert instead of a ClientHello, a server reads
+         * the ClientHello and answers protocol_version -- so the peer
+         * learns why too. */
+        fprintf(stderr, "tlsv %s: warning: %s: %s; every handshake will fail\n", o->cmd,
+                tlsv_reason_name(err.reason), err.message);
     }
     *out = ctx;
     return 0;
