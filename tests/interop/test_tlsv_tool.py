@@ -183,10 +183,10 @@ class ToolContract(unittest.TestCase):
         self.usage("client", "127.0.0.1:1", "--verify", "none",
                    mention="CHECK_HOSTNAME_NEEDS_VERIFY")
 
-    def test_probe_not_implemented(self):
+    def test_probe_unreachable(self):
         rc, out, err = run_tlsv(self, "probe", "127.0.0.1:1")
         self.assertEqual(rc, 1, err)
-        self.assertIn("not implemented yet", err)
+        self.assertIn("cannot connect to 127.0.0.1:1", err)
 
     def test_connection_refused(self):
         port = I.free_port()

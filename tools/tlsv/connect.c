@@ -797,7 +797,7 @@ int tool_connect_command(const char *cmd, int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.cmd = cmd;
     o.is_server = strcmp(cmd, "server") == 0;
-    o.is_probe = strcmp(cmd, "probe") == 0;
+    o.is_probe = 0; /* `tlsv probe` is tool_probe() in probe.c */
     o.protocol = o.is_server ? TLSV_PROTOCOL_TLS_SERVER : TLSV_PROTOCOL_TLS_CLIENT;
     o.verify = -1;
     o.port = -1;

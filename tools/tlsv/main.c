@@ -21,7 +21,7 @@ static void usage(FILE *out)
             "usage: tlsv demo [--json] [--no-color]\n"
             "       tlsv client HOST:PORT [options]\n"
             "       tlsv server [options]\n"
-            "       tlsv probe HOST:PORT [--json]\n"
+            "       tlsv probe HOST:PORT [--json] [--servername NAME]\n"
             "       tlsv version\n"
             "version options (client and server):\n"
             "  --protocol TLS_CLIENT|TLS_SERVER|TLS|SSLv23|SSLv3|TLSv1|TLSv1_1|TLSv1_2\n"
@@ -49,7 +49,9 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "demo") == 0)
         return tool_demo(argc - 1, argv + 1);
-    if (strcmp(cmd, "client") == 0 || strcmp(cmd, "server") == 0 || strcmp(cmd, "probe") == 0)
+    if (strcmp(cmd, "probe") == 0)
+        return tool_probe(argc - 1, argv + 1);
+    if (strcmp(cmd, "client") == 0 || strcmp(cmd, "server") == 0)
         return tool_connect_command(cmd, argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("tlsv %s (SSL 3.0 %s)\n", tlsv_library_version(),

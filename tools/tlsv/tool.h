@@ -16,6 +16,7 @@ int tool_demo(int argc, char **argv);
 
 /* `tlsv client|server|probe`: option parsing (SPEC §3). */
 int tool_connect_command(const char *cmd, int argc, char **argv);
+int tool_probe(int argc, char **argv); /* `tlsv probe HOST:PORT [--json]` (probe.c) */
 
 /* Parses a protocol name as given to --protocol ("TLS_CLIENT", "TLSv1_2",
  * also with the "PROTOCOL_" prefix). Returns 0 or -1. */
