@@ -1300,10 +1300,14 @@ static int probe_tls_version(struct probe *p, int idx)
     raw_version_hello(p, version, 0, 1, 0, &res);
     if (res.outcome == RAW_SERVER_HELLO && !res.hrr && res.version == version) {
         accept_from_raw(vr, &res);
+        /* copies: the note, the error and the alert share one struct, and
+         * snprintf's source and destination must not overlap */
+        char why[sizeof vr->error], alert[sizeof vr->alert];
+        snprintf(why, sizeof why, "%s", vr->error);
+        snprintf(alert, sizeof alert, "%s", vr->alert);
         snprintf(vr->note, sizeof vr->note,
                  "accepted on a hand-built hello (%s); tlsv's own handshake failed: %s%s%s%s",
-                 res.cipher, vr->error, vr->alert[0] ? " (alert " : "", vr->alert,
-                 vr->alert[0] ? ")" : "");
+                 res.cipher, why, alert[0] ? " (alert " : "", alert, alert[0] ? ")" : "");
     } else if (res.outcome == RAW_SERVER_HELLO && res.hrr && res.version == version) {
         /* a HelloRetryRequest for TLS 1.3: accepted; the group is the one it asks for */
         accept_from_raw(vr, &res);
@@ -1838,12 +1842,8 @@ int tool_probe(int argc, char **argv)
         case OPT_SERVERNAME: servername = optarg; break;
         case 'h':
         case OPT_HELP:
-            printf("usage: tlsv probe HOST:PORT [--json] [--servername NAME]\n"
-                   "Which SSL/TLS versions the server accepts (SSLv2 .. TLSv1.3), the suite and\n"
-                   "group it picks, its downgrade sentinels, TLS_FALLBACK_SCSV and version\n"
-                   "tolerance, with a verdict per version and overall.\n");
             free(p);
-            return 0;
+            return tool_help("probe", stdout); /* help.c */
         default:
             free(p);
             return tool_usage_error("%s", "bad option for tlsv probe");
