@@ -602,6 +602,26 @@ TLSV_API int tlsv_conn_set_ctx(tlsv_conn *conn, tlsv_ctx *ctx);
 /* The connection's error record (reason, alert, side, explanation). */
 TLSV_API const tlsv_error *tlsv_conn_last_error(const tlsv_conn *conn);
 
+/* ---------------------------------------------------------------------- */
+/* Generated certificates: for demos and tests; never for production      */
+/* ---------------------------------------------------------------------- */
+
+/* Generates a throw-away self-signed certificate on a fresh ECDSA P-256 key,
+ * in memory, and installs the pair as this context's certificate chain and
+ * private key, exactly as tlsv_ctx_load_cert_chain() would (replacing any
+ * previous pair). The certificate: CN=common_name; subjectAltName
+ * DNS:common_name (IP:common_name if it is an IP literal) and IP:127.0.0.1;
+ * extendedKeyUsage serverAuth and clientAuth; valid from one hour ago for
+ * one day. common_name NULL means "localhost"; otherwise 1 to 64 letters,
+ * digits, '-', '.', '_', '*' or ':'.
+ * FOR DEMOS AND TESTS; NEVER FOR PRODUCTION: nobody can trust this
+ * certificate unless it is exported and pinned, the key is never stored,
+ * and every call makes a new one. A peer that verifies certificates fails
+ * (self-signed) unless it is configured not to verify (TLSV_CERT_NONE).
+ * Returns 0, or -1 with INVALID_ARGUMENT (a bad name) or INTERNAL_ERROR
+ * recorded in tlsv_ctx_last_error(). */
+TLSV_API int tlsv_ctx_use_generated_certificate(tlsv_ctx *ctx, const char *common_name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -590,3 +590,33 @@ void tlsv_ctx_set_trace_callback(tlsv_ctx *ctx, tlsv_trace_cb cb, void *arg)
         ctx->trace_arg = arg;
     }
 }
+
+/* ---- generated certificate (for demos and tests; never for production) ---- */
+
+int tlsv_ctx_use_generated_certificate(tlsv_ctx *ctx, const char *common_name)
+{
+    if (!ctx)
+        return -1;
+    tlsv_x509_chain *chain = NULL;
+    char *pem = NULL;
+    size_t len = 0;
+    if (tlsv_x509_generate_self_signed(common_name, &chain, &pem, &len, &ctx->last_error) != 0)
+        return -1;
+    int kerr = 0;
+    tlsv_pkey *key = tlsv_pkey_private_from_pem(pem, len, NULL, &kerr);
+    tlsv_wipe(pem, len);
+    free(pem);
+    if (!key) {
+        tlsv_x509_chain_free(chain);
+        tlsv_err_set(&ctx->last_error, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "the generated private key could not be loaded (%s)",
+                     tlsv_crypto_strerror(kerr));
+        return -1;
+    }
+    /* as tlsv_ctx_load_cert_chain: the new pair replaces any previous one */
+    tlsv_x509_chain_free(ctx->chain);
+    tlsv_pkey_free(ctx->key);
+    ctx->chain = chain;
+    ctx->key = key;
+    return 0;
+}

@@ -1003,3 +1003,188 @@ int tlsv_x509_check_name(const tlsv_x509_chain *chain, const char *name, tlsv_er
                       name, ip ? X509_V_ERR_IP_ADDRESS_MISMATCH : X509_V_ERR_HOSTNAME_MISMATCH, 0);
     return -1;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Generated certificates (for demos and tests; never for production)     */
+/* (added for tlsv_ctx_use_generated_certificate)                        */
+/* ---------------------------------------------------------------------- */
+
+#include <openssl/bn.h>
+#include <openssl/rand.h>
+
+/* A name fit for the CN and a DNS (or IP) subjectAltName, with no
+ * characters that need escaping anywhere. */
+static int generated_name_ok(const char *cn)
+{
+    size_t n = strlen(cn);
+    if (n == 0 || n > 64)
+        return 0;
+    for (const char *p = cn; *p; p++) {
+        char ch = *p;
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                 (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
+                 ch == '*' || ch == ':';
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* Adds one extension written in OpenSSL's configuration syntax (fixed
+ * texts only: user input never goes through this parser). */
+static int add_conf_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value)
+{
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, v3, nid, value);
+    int ok = ext && X509_add_ext(x, ext, -1) == 1;
+    X509_EXTENSION_free(ext);
+    return ok;
+}
+
+/* Appends a DNS name (dns 1) or an IP address literal (dns 0) to gens. */
+static int push_alt_name(GENERAL_NAMES *gens, int dns, const char *value)
+{
+    GENERAL_NAME *gn = GENERAL_NAME_new();
+    if (!gn)
+        return 0;
+    if (dns) {
+        ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+        if (!s || !ASN1_STRING_set(s, value, -1)) {
+            ASN1_IA5STRING_free(s);
+            GENERAL_NAME_free(gn);
+            return 0;
+        }
+        GENERAL_NAME_set0_value(gn, GEN_DNS, s);
+    } else {
+        ASN1_OCTET_STRING *ip = a2i_IPADDRESS(value);
+        if (!ip) {
+            GENERAL_NAME_free(gn);
+            return 0;
+        }
+        GENERAL_NAME_set0_value(gn, GEN_IPADD, ip);
+    }
+    if (!sk_GENERAL_NAME_push(gens, gn)) {
+        GENERAL_NAME_free(gn);
+        return 0;
+    }
+    return 1;
+}
+
+int tlsv_x509_generate_self_signed(const char *common_name, tlsv_x509_chain **chain,
+                                   char **key_pem, size_t *key_pem_len, tlsv_error *err)
+{
+    if (!chain || !key_pem || !key_pem_len) {
+        tlsv_err_set(err, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "tlsv_x509_generate_self_signed: an output pointer is NULL");
+        return -1;
+    }
+    *chain = NULL;
+    *key_pem = NULL;
+    *key_pem_len = 0;
+    const char *cn = common_name ? common_name : "localhost";
+    if (!generated_name_ok(cn)) {
+        tlsv_err_set(err, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "'%.80s' cannot name a generated certificate: use a host name or an IP "
+                     "address of 1 to 64 characters (letters, digits, '-', '.', '_', '*', ':')",
+                     cn);
+        return -1;
+    }
+    int ip = is_ip_literal(cn);
+
+    ERR_clear_error();
+    const char *step = "generating a P-256 key";
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = key ? X509_new() : NULL;
+    BIO *kb = x ? BIO_new(BIO_s_secmem()) : NULL;
+    GENERAL_NAMES *gens = kb ? sk_GENERAL_NAME_new_null() : NULL;
+    BIGNUM *serial = NULL;
+    char *pem = NULL;
+    size_t pem_len = 0;
+    int ok = gens != NULL;
+
+    if (ok) {
+        step = "choosing a serial number";
+        unsigned char rnd[16];
+        ok = RAND_bytes(rnd, sizeof rnd) == 1;
+        if (ok) {
+            rnd[0] = (unsigned char)((rnd[0] & 0x7f) | 0x40); /* positive, 16 bytes */
+            serial = BN_bin2bn(rnd, (int)sizeof rnd, NULL);
+            ok = serial && BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)) != NULL;
+        }
+    }
+    if (ok) {
+        step = "filling in the certificate";
+        X509_NAME *name = X509_get_subject_name(x);
+        ok = X509_set_version(x, X509_VERSION_3) == 1 &&
+             X509_gmtime_adj(X509_getm_notBefore(x), -3600L) != NULL &&
+             X509_gmtime_adj(X509_getm_notAfter(x), 86400L - 3600L) != NULL &&
+             X509_set_pubkey(x, key) == 1 &&
+             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1,
+                                        -1, 0) == 1 &&
+             X509_set_issuer_name(x, name) == 1;
+    }
+    if (ok) {
+        step = "adding the extensions";
+        X509V3_CTX v3;
+        X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+        ok = push_alt_name(gens, !ip, cn) &&
+             (strcmp(cn, "127.0.0.1") == 0 || push_alt_name(gens, 0, "127.0.0.1")) &&
+             X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) == 1 &&
+             add_conf_ext(x, &v3, NID_basic_constraints, "critical,CA:FALSE") &&
+             add_conf_ext(x, &v3, NID_ext_key_usage, "serverAuth,clientAuth") &&
+             add_conf_ext(x, &v3, NID_subject_key_identifier, "hash");
+    }
+    if (ok) {
+        step = "signing the certificate";
+        ok = X509_sign(x, key, EVP_sha256()) > 0;
+    }
+    if (ok) {
+        step = "encoding the private key";
+        char *data = NULL;
+        long got = 0;
+        ok = PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) == 1 &&
+             (got = BIO_get_mem_data(kb, &data)) > 0 && data != NULL;
+        if (ok) {
+            pem_len = (size_t)got;
+            pem = malloc(pem_len + 1);
+            ok = pem != NULL;
+            if (ok) {
+                memcpy(pem, data, pem_len);
+                pem[pem_len] = '\0';
+            }
+        }
+    }
+    if (!ok) {
+        char why[160];
+        tlsv_err_set(err, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "could not generate a certificate for '%s' (%s): %s", cn, step,
+                     ossl_reason(why, sizeof why));
+    }
+    tlsv_x509_chain *c = NULL;
+    if (ok) {
+        c = tlsv_x509_chain_new(err);
+        ok = c != NULL;
+        if (ok) {
+            X509 *leaf = x;
+            x = NULL; /* chain_push owns it now, also on failure */
+            ok = chain_push(c, leaf, err) == 0;
+        }
+    }
+    EVP_PKEY_free(key);
+    X509_free(x);
+    BIO_free(kb); /* a secure-memory BIO: the key's PEM is cleared */
+    GENERAL_NAMES_free(gens);
+    BN_free(serial);
+    ERR_clear_error();
+    if (!ok) {
+        tlsv_x509_chain_free(c);
+        if (pem) {
+            OPENSSL_cleanse(pem, pem_len);
+            free(pem);
+        }
+        return -1;
+    }
+    *chain = c;
+    *key_pem = pem;
+    *key_pem_len = pem_len;
+    return 0;
+}

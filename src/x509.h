@@ -272,4 +272,28 @@ const char *tlsv_x509_verify_code_string(int code);
  * empty or dot-led name. */
 int tlsv_x509_check_name(const tlsv_x509_chain *chain, const char *name, tlsv_error *err);
 
+/* ---------------------------------------------------------------------- */
+/* Generated certificates (for demos and tests; never for production)     */
+/* (added for tlsv_ctx_use_generated_certificate)                        */
+/* ---------------------------------------------------------------------- */
+
+/* Generates a throw-away self-signed certificate on a fresh ECDSA P-256 key:
+ * subject and issuer CN=common_name; subjectAltName DNS:common_name (or
+ * IP:common_name when it is an IP address literal) and IP:127.0.0.1;
+ * basicConstraints CA:FALSE, extendedKeyUsage serverAuth and clientAuth, a
+ * subjectKeyIdentifier; a random 128-bit serial; valid from one hour ago
+ * for one day; signed with ecdsa-with-SHA256. common_name NULL means
+ * "localhost"; otherwise it must be 1 to 64 characters of letters, digits,
+ * '-', '.', '_', '*' and ':' (a host name or an IP literal), else
+ * INVALID_ARGUMENT.
+ * On success *chain receives a new one-certificate chain and *key_pem the
+ * private key as unencrypted PKCS#8 PEM ("PRIVATE KEY"), malloc'ed, length
+ * in *key_pem_len (NUL-terminated, not counted) -- the one place where this
+ * module hands out secret material: the caller loads it into the crypto
+ * seam (tlsv_pkey_private_from_pem), then wipes (tlsv_wipe) and frees it.
+ * Returns 0, or -1 (INVALID_ARGUMENT, OUT_OF_MEMORY, or INTERNAL_ERROR when
+ * libcrypto fails otherwise) with nothing allocated. */
+int tlsv_x509_generate_self_signed(const char *common_name, tlsv_x509_chain **chain,
+                                   char **key_pem, size_t *key_pem_len, tlsv_error *err);
+
 #endif /* TLSV_X509_H */
