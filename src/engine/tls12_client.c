@@ -91,23 +91,9 @@ static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
     if (cert.n == 0)
         return tlsv_engine_fail(e, TLSV_R_DECODE_ERROR, TLSV_ALERT_DECODE_ERROR,
                                 "the server sent an empty Certificate");
-    tlsv_x509_der der[TLSV_MSG_MAX_CERTS];
-    for (size_t i = 0; i < cert.n; i++) {
-        der[i].data = cert.entries[i].data.p;
-        der[i].len = cert.entries[i].data.n;
-    }
-    tlsv_x509_chain_free(e->peer_chain);
-    e->peer_chain = tlsv_x509_chain_from_der(der, cert.n, &err);
-    if (!e->peer_chain) {
-        err.alert = TLSV_ALERT_BAD_CERTIFICATE;
-        err.reason = TLSV_R_CERTIFICATE_VERIFY_FAILED;
-        return tlsv_engine_fail_err(e, &err);
-    }
-    if (tlsv_tls13_verify_chain(e, true, &c->marks) != 0)
+    if (tlsv_hs_peer_chain(e, &cert, true, &c->marks) != 0)
         return -1;
-    size_t spki_len = 0;
-    const uint8_t *spki = tlsv_x509_chain_leaf_spki(e->peer_chain, &spki_len);
-    c->server_key = spki ? tlsv_pkey_public_from_spki(spki, spki_len, NULL) : NULL;
+    c->server_key = tlsv_hs_peer_key(e);
     tlsv_pkey_type t = c->server_key ? tlsv_pkey_get_type(c->server_key) : 0;
     bool fits = c->suite->auth == TLSV_AUTH_RSA ? t == TLSV_PKEY_RSA
                                                 : (t == TLSV_PKEY_EC || t == TLSV_PKEY_ED25519);
@@ -236,11 +222,7 @@ static int on_server_hello_done(tlsv_engine *e, const uint8_t *msg, size_t len)
             cv_scheme = tlsv_tls12_pick_scheme(ctx->key, c->version,
                                                (tlsv_bytes){c->cr_sigalgs, c->cr_sigalgs_len},
                                                c->version >= TLSV_V_TLS12);
-            size_t count = cv_scheme ? tlsv_x509_chain_count(ctx->chain) : 0;
-            for (size_t i = 0; i < count && n < TLSV_MSG_MAX_CERTS; i++) {
-                certs[n].p = tlsv_x509_chain_der(ctx->chain, i, &certs[n].n);
-                n++;
-            }
+            n = cv_scheme ? tlsv_hs_own_chain(ctx, certs) : 0;
         }
         if (!tlsv_wr_init_growable(&w, 2048, TLSV_MAX_HANDSHAKE_MESSAGE) ||
             tlsv_msg_write_certificate(&w, c->version, (tlsv_bytes){NULL, 0}, certs, n, &err) != 0) {

@@ -242,11 +242,7 @@ int tlsv_tls12_server_begin(tlsv_engine *e, const tlsv_client_hello *ch, const u
 
     /* Certificate */
     tlsv_bytes certs[TLSV_MSG_MAX_CERTS];
-    size_t n = 0, count = tlsv_x509_chain_count(ctx->chain);
-    for (size_t i = 0; i < count && n < TLSV_MSG_MAX_CERTS; i++) {
-        certs[n].p = tlsv_x509_chain_der(ctx->chain, i, &certs[n].n);
-        n++;
-    }
+    size_t n = tlsv_hs_own_chain(ctx, certs);
     if (!tlsv_wr_init_growable(&w, 2048, TLSV_MAX_HANDSHAKE_MESSAGE))
         return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
     if (send_msg(e, &w, &err,
@@ -331,23 +327,9 @@ static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
         s->state = S_WAIT_CKE;
         return 0;
     }
-    tlsv_x509_der der[TLSV_MSG_MAX_CERTS];
-    for (size_t i = 0; i < cert.n; i++) {
-        der[i].data = cert.entries[i].data.p;
-        der[i].len = cert.entries[i].data.n;
-    }
-    tlsv_x509_chain_free(e->peer_chain);
-    e->peer_chain = tlsv_x509_chain_from_der(der, cert.n, &err);
-    if (!e->peer_chain) {
-        err.alert = TLSV_ALERT_BAD_CERTIFICATE;
-        err.reason = TLSV_R_CERTIFICATE_VERIFY_FAILED;
-        return tlsv_engine_fail_err(e, &err);
-    }
-    if (tlsv_tls13_verify_chain(e, false, &s->marks) != 0)
+    if (tlsv_hs_peer_chain(e, &cert, false, &s->marks) != 0)
         return -1;
-    size_t spki_len = 0;
-    const uint8_t *spki = tlsv_x509_chain_leaf_spki(e->peer_chain, &spki_len);
-    s->client_key = spki ? tlsv_pkey_public_from_spki(spki, spki_len, NULL) : NULL;
+    s->client_key = tlsv_hs_peer_key(e);
     if (!s->client_key)
         return tlsv_engine_fail(e, TLSV_R_CERTIFICATE_VERIFY_FAILED,
                                 TLSV_ALERT_UNSUPPORTED_CERTIFICATE,

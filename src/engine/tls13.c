@@ -172,3 +172,71 @@ int tlsv_tls13_fail_parse(tlsv_engine *e, const tlsv_error *err)
 {
     return tlsv_engine_fail_err(e, err);
 }
+
+size_t tlsv_hs_own_chain(const tlsv_ctx *ctx, tlsv_bytes certs[TLSV_MSG_MAX_CERTS])
+{
+    size_t n = 0, count = ctx->chain ? tlsv_x509_chain_count(ctx->chain) : 0;
+    for (size_t i = 0; i < count && n < TLSV_MSG_MAX_CERTS; i++) {
+        certs[n].p = tlsv_x509_chain_der(ctx->chain, i, &certs[n].n);
+        n++;
+    }
+    return n;
+}
+
+int tlsv_hs_peer_chain(tlsv_engine *e, const tlsv_certificate *cert, bool peer_is_server,
+                       unsigned *marks)
+{
+    tlsv_x509_der der[TLSV_MSG_MAX_CERTS];
+    tlsv_error err;
+    for (size_t i = 0; i < cert->n; i++) {
+        der[i].data = cert->entries[i].data.p;
+        der[i].len = cert->entries[i].data.n;
+    }
+    tlsv_x509_chain_free(e->peer_chain);
+    e->peer_chain = tlsv_x509_chain_from_der(der, cert->n, &err);
+    if (!e->peer_chain) {
+        err.alert = TLSV_ALERT_BAD_CERTIFICATE;
+        err.reason = TLSV_R_CERTIFICATE_VERIFY_FAILED;
+        return tlsv_engine_fail_err(e, &err);
+    }
+    return tlsv_tls13_verify_chain(e, peer_is_server, marks);
+}
+
+tlsv_pkey *tlsv_hs_peer_key(const tlsv_engine *e)
+{
+    size_t spki_len = 0;
+    const uint8_t *spki = e->peer_chain ? tlsv_x509_chain_leaf_spki(e->peer_chain, &spki_len)
+                                        : NULL;
+    return spki ? tlsv_pkey_public_from_spki(spki, spki_len, NULL) : NULL;
+}
+
+int tlsv_tls13_check_peer_cv(tlsv_engine *e, const uint8_t *msg, size_t len, const uint8_t *th,
+                             size_t hlen, bool peer_is_server, unsigned *marks)
+{
+    tlsv_certificate_verify cv;
+    tlsv_error err;
+    if (tlsv_msg_parse_certificate_verify(msg + 4, len - 4, TLSV_V_TLS13, &cv, &err) != 0)
+        return tlsv_engine_fail_err(e, &err);
+    bool offered = false;
+    for (size_t i = 0; i < tlsv_sigalgs13_count; i++)
+        offered = offered || tlsv_sigalgs13[i] == cv.scheme;
+    tlsv_pkey *pub = tlsv_hs_peer_key(e);
+    if (!offered || !pub || !tlsv_sig_key_supports(pub, cv.scheme, TLSV_SIG_TLS13)) {
+        tlsv_pkey_free(pub);
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "the %s's CertificateVerify uses scheme 0x%04x, which was not "
+                                "offered or does not fit its certificate's key",
+                                peer_is_server ? "server" : "client", cv.scheme);
+    }
+    uint8_t input[200];
+    size_t n = tlsv_tls13_cv_input(peer_is_server, th, hlen, input);
+    int ok = tlsv_verify(pub, cv.scheme, input, n, cv.signature.p, cv.signature.n) == 0;
+    tlsv_pkey_free(pub);
+    if (!ok)
+        return tlsv_engine_fail(e, TLSV_R_BAD_SIGNATURE, TLSV_ALERT_DECRYPT_ERROR,
+                                "the %s's CertificateVerify signature does not verify with its "
+                                "certificate's key",
+                                peer_is_server ? "server" : "client");
+    *marks |= TLSV_MARK_PEER_SIG;
+    return 0;
+}

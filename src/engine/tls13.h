@@ -59,6 +59,25 @@ enum {
  * hostname). Returns 0 (and sets the mark), or -1 after tlsv_engine_fail. */
 int tlsv_tls13_verify_chain(tlsv_engine *e, bool peer_is_server, unsigned *marks);
 
+/* Shared by every state machine (TLS 1.0-1.3):
+ * tlsv_hs_own_chain    the DER views of this endpoint's chain, for its
+ *                      Certificate message (at most TLSV_MSG_MAX_CERTS);
+ * tlsv_hs_peer_chain   takes the peer's Certificate entries into
+ *                      e->peer_chain and verifies them as the context asks
+ *                      (sets TLSV_MARK_PEER_CERT), or fails with bad_certificate
+ *                      / the verification's alert;
+ * tlsv_hs_peer_key     the leaf's public key (caller frees), or NULL. */
+size_t tlsv_hs_own_chain(const tlsv_ctx *ctx, tlsv_bytes certs[TLSV_MSG_MAX_CERTS]);
+int tlsv_hs_peer_chain(tlsv_engine *e, const tlsv_certificate *cert, bool peer_is_server,
+                       unsigned *marks);
+tlsv_pkey *tlsv_hs_peer_key(const tlsv_engine *e);
+
+/* Checks a TLS 1.3 CertificateVerify from the peer over the transcript so
+ * far (th, hlen): the scheme is one we offered and fits the leaf's key, the
+ * signature verifies; sets TLSV_MARK_PEER_SIG. Returns 0 or -1 (failed). */
+int tlsv_tls13_check_peer_cv(tlsv_engine *e, const uint8_t *msg, size_t len, const uint8_t *th,
+                             size_t hlen, bool peer_is_server, unsigned *marks);
+
 /* Keeps the application traffic secrets of both directions (what
  * KeyUpdate needs later) after checking every proof mark, and switches the
  * write side to wr_secret when install_write (the server switched at its

@@ -480,19 +480,7 @@ static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
     if (cert.n == 0)
         return tlsv_engine_fail(e, TLSV_R_DECODE_ERROR, TLSV_ALERT_DECODE_ERROR,
                                 "the server sent an empty Certificate (RFC 8446 §4.4.2.4)");
-    tlsv_x509_der der[TLSV_MSG_MAX_CERTS];
-    for (size_t i = 0; i < cert.n; i++) {
-        der[i].data = cert.entries[i].data.p;
-        der[i].len = cert.entries[i].data.n;
-    }
-    tlsv_x509_chain_free(e->peer_chain);
-    e->peer_chain = tlsv_x509_chain_from_der(der, cert.n, &err);
-    if (!e->peer_chain) {
-        err.alert = TLSV_ALERT_BAD_CERTIFICATE;
-        err.reason = TLSV_R_CERTIFICATE_VERIFY_FAILED;
-        return tlsv_engine_fail_err(e, &err);
-    }
-    if (tlsv_tls13_verify_chain(e, true, &c->marks) != 0)
+    if (tlsv_hs_peer_chain(e, &cert, true, &c->marks) != 0)
         return -1;
     if (tlsv_tr_add(&c->tr, msg, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
@@ -504,37 +492,12 @@ static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
 static int on_certificate_verify(tlsv_engine *e, const uint8_t *msg, size_t len)
 {
     client *c = C(e);
-    tlsv_certificate_verify cv;
-    tlsv_error err;
-    if (tlsv_msg_parse_certificate_verify(msg + 4, len - 4, TLSV_V_TLS13, &cv, &err) != 0)
-        return tlsv_tls13_fail_parse(e, &err);
-    bool offered = false;
-    for (size_t i = 0; i < tlsv_sigalgs13_count; i++)
-        offered = offered || tlsv_sigalgs13[i] == cv.scheme;
-    size_t spki_len = 0;
-    const uint8_t *spki = tlsv_x509_chain_leaf_spki(e->peer_chain, &spki_len);
-    tlsv_pkey *pub = spki ? tlsv_pkey_public_from_spki(spki, spki_len, NULL) : NULL;
-    if (!offered || !pub || !tlsv_sig_key_supports(pub, cv.scheme, TLSV_SIG_TLS13)) {
-        tlsv_pkey_free(pub);
-        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
-                                "CertificateVerify uses scheme 0x%04x, which this client did "
-                                "not offer or which does not fit the certificate's key",
-                                cv.scheme);
-    }
-    uint8_t th[TLSV_HASH_MAX_LEN], input[200];
-    if (tlsv_tr_hash(&c->tr, th) != 0) {
-        tlsv_pkey_free(pub);
+    uint8_t th[TLSV_HASH_MAX_LEN];
+    if (tlsv_tr_hash(&c->tr, th) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "transcript failure");
-    }
-    size_t n = tlsv_tls13_cv_input(true, th, c->ks.hlen, input);
-    int ok = tlsv_verify(pub, cv.scheme, input, n, cv.signature.p, cv.signature.n) == 0;
-    tlsv_pkey_free(pub);
-    if (!ok)
-        return tlsv_engine_fail(e, TLSV_R_BAD_SIGNATURE, TLSV_ALERT_DECRYPT_ERROR,
-                                "the server's CertificateVerify signature does not verify with "
-                                "its certificate's key");
-    c->marks |= TLSV_MARK_PEER_SIG;
+    if (tlsv_tls13_check_peer_cv(e, msg, len, th, c->ks.hlen, true, &c->marks) != 0)
+        return -1;
     if (tlsv_tr_add(&c->tr, msg, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "transcript failure");
@@ -551,14 +514,7 @@ static int send_client_auth(tlsv_engine *e)
     tlsv_bytes sigalgs = {c->cr_sigalgs, c->cr_sigalgs_len};
     uint16_t scheme = ctx->chain && ctx->key ? tlsv_tls13_pick_scheme(ctx->key, sigalgs) : 0;
     tlsv_bytes certs[TLSV_MSG_MAX_CERTS];
-    size_t n = 0;
-    if (scheme) {
-        size_t count = tlsv_x509_chain_count(ctx->chain);
-        for (size_t i = 0; i < count && n < TLSV_MSG_MAX_CERTS; i++) {
-            certs[n].p = tlsv_x509_chain_der(ctx->chain, i, &certs[n].n);
-            n++;
-        }
-    }
+    size_t n = scheme ? tlsv_hs_own_chain(ctx, certs) : 0;
     tlsv_writer w;
     if (!tlsv_wr_init_growable(&w, 2048, TLSV_MAX_HANDSHAKE_MESSAGE))
         return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");

@@ -412,12 +412,7 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
         s->cert_requested = true;
     }
     tlsv_bytes certs[TLSV_MSG_MAX_CERTS];
-    size_t n = 0, count = tlsv_x509_chain_count(ctx->chain);
-    for (size_t i = 0; i < count && n < TLSV_MSG_MAX_CERTS; i++) {
-        certs[n].p = tlsv_x509_chain_der(ctx->chain, i, &certs[n].n);
-        n++;
-    }
-    certs_arg ca = {certs, n};
+    certs_arg ca = {certs, tlsv_hs_own_chain(ctx, certs)};
     if (emit(e, w_cert, &ca) != 0)
         return -1;
     uint8_t input[200], sig[1024];
@@ -476,19 +471,7 @@ static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
         s->state = S_WAIT_FINISHED;
         return 0;
     }
-    tlsv_x509_der der[TLSV_MSG_MAX_CERTS];
-    for (size_t i = 0; i < cert.n; i++) {
-        der[i].data = cert.entries[i].data.p;
-        der[i].len = cert.entries[i].data.n;
-    }
-    tlsv_x509_chain_free(e->peer_chain);
-    e->peer_chain = tlsv_x509_chain_from_der(der, cert.n, &err);
-    if (!e->peer_chain) {
-        err.alert = TLSV_ALERT_BAD_CERTIFICATE;
-        err.reason = TLSV_R_CERTIFICATE_VERIFY_FAILED;
-        return tlsv_engine_fail_err(e, &err);
-    }
-    if (tlsv_tls13_verify_chain(e, false, &s->marks) != 0)
+    if (tlsv_hs_peer_chain(e, &cert, false, &s->marks) != 0)
         return -1;
     s->state = S_WAIT_CV;
     return 0;
@@ -497,36 +480,12 @@ static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
 static int on_certificate_verify(tlsv_engine *e, const uint8_t *msg, size_t len)
 {
     server *s = S(e);
-    tlsv_certificate_verify cv;
-    tlsv_error err;
-    if (tlsv_msg_parse_certificate_verify(msg + 4, len - 4, TLSV_V_TLS13, &cv, &err) != 0)
-        return tlsv_tls13_fail_parse(e, &err);
-    bool offered = false;
-    for (size_t i = 0; i < tlsv_sigalgs13_count; i++)
-        offered = offered || tlsv_sigalgs13[i] == cv.scheme;
-    size_t spki_len = 0;
-    const uint8_t *spki = tlsv_x509_chain_leaf_spki(e->peer_chain, &spki_len);
-    tlsv_pkey *pub = spki ? tlsv_pkey_public_from_spki(spki, spki_len, NULL) : NULL;
-    if (!offered || !pub || !tlsv_sig_key_supports(pub, cv.scheme, TLSV_SIG_TLS13)) {
-        tlsv_pkey_free(pub);
-        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
-                                "client CertificateVerify uses scheme 0x%04x, which this server "
-                                "did not ask for or which does not fit the certificate",
-                                cv.scheme);
-    }
-    uint8_t th[TLSV_HASH_MAX_LEN], input[200];
-    if (tlsv_tr_hash(&s->tr, th) != 0) {
-        tlsv_pkey_free(pub);
+    uint8_t th[TLSV_HASH_MAX_LEN];
+    if (tlsv_tr_hash(&s->tr, th) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "transcript failure");
-    }
-    size_t n = tlsv_tls13_cv_input(false, th, s->ks.hlen, input);
-    int ok = tlsv_verify(pub, cv.scheme, input, n, cv.signature.p, cv.signature.n) == 0;
-    tlsv_pkey_free(pub);
-    if (!ok)
-        return tlsv_engine_fail(e, TLSV_R_BAD_SIGNATURE, TLSV_ALERT_DECRYPT_ERROR,
-                                "the client's CertificateVerify signature does not verify");
-    s->marks |= TLSV_MARK_PEER_SIG;
+    if (tlsv_tls13_check_peer_cv(e, msg, len, th, s->ks.hlen, false, &s->marks) != 0)
+        return -1;
     if (tlsv_tr_add(&s->tr, msg, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "transcript failure");
