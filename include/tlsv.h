@@ -61,6 +61,10 @@ extern "C" {
 /* The library's version as text, e.g. "0.1.0". */
 TLSV_API const char *tlsv_library_version(void);
 
+/* The version of the libcrypto tlsv runs on, e.g. "OpenSSL 3.0.19 27 Jan
+ * 2026" (Python: ssl.OPENSSL_VERSION). */
+TLSV_API const char *tlsv_crypto_library_version(void);
+
 /* 1 if this build of the library speaks SSL 3.0 (configured with
  * -DTLSV_ENABLE_SSL3=ON), 0 otherwise (the default). Python: ssl.HAS_SSLv3. */
 TLSV_API int tlsv_has_ssl3(void);

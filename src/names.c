@@ -6,11 +6,17 @@
 #include <strings.h>
 
 #include "tlsv.h"
+#include "crypto/crypto.h"
 #include "version.h"
 
 const char *tlsv_library_version(void)
 {
     return TLSV_VERSION_TEXT;
+}
+
+const char *tlsv_crypto_library_version(void)
+{
+    return tlsv_crypto_version_text();
 }
 
 int tlsv_has_ssl3(void)

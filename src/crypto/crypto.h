@@ -70,6 +70,9 @@ const char *tlsv_crypto_strerror(int err);
  * TLSV_CRYPTO_EUNSUPPORTED (constructors: NULL). */
 int tlsv_crypto_init(void);
 
+/* The libcrypto's own version text (static). */
+const char *tlsv_crypto_version_text(void);
+
 /* ---------------------------------------------------------------------- */
 /* Utilities                                                              */
 /* ---------------------------------------------------------------------- */

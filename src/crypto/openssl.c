@@ -1689,3 +1689,12 @@ int tlsv_rsa_decrypt_premaster(const tlsv_pkey *key, const uint8_t *in, size_t i
     OPENSSL_cleanse(fake, sizeof fake);
     return 0;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Version                                                                */
+/* ---------------------------------------------------------------------- */
+
+const char *tlsv_crypto_version_text(void)
+{
+    return OpenSSL_version(OPENSSL_VERSION);
+}
