@@ -59,7 +59,7 @@ tlsv_ctx *tlsv_ctx_new(int protocol, tlsv_error *err)
                      "could not allocate a context");
         return NULL;
     }
-    ctx->refs = 1;
+    atomic_init(&ctx->refs, 1);
     ctx->vcfg.protocol = protocol; /* SSLv23 has the value of TLS already */
     ctx->vcfg.options = DEFAULT_OPTIONS;
     if (tlsv_vp_is_fixed(protocol)) {
@@ -88,13 +88,13 @@ tlsv_ctx *tlsv_ctx_new(int protocol, tlsv_error *err)
 tlsv_ctx *tlsv_ctx_ref(tlsv_ctx *ctx)
 {
     if (ctx)
-        ctx->refs++;
+        atomic_fetch_add(&ctx->refs, 1);
     return ctx;
 }
 
 void tlsv_ctx_unref(tlsv_ctx *ctx)
 {
-    if (!ctx || --ctx->refs != 0)
+    if (!ctx || atomic_fetch_sub(&ctx->refs, 1) != 1)
         return;
     tlsv_x509_chain_free(ctx->chain);
     tlsv_pkey_free(ctx->key);

@@ -5,6 +5,8 @@
 #ifndef TLSV_CONTEXT_H
 #define TLSV_CONTEXT_H
 
+#include <stdatomic.h>
+
 #include "tlsv.h"
 #include "version.h"
 
@@ -16,7 +18,8 @@ struct tlsv_ctx {
     tlsv_vcfg vcfg;        /* protocol, options, version bounds: see version.h */
     int verify_mode;       /* TLSV_CERT_* */
     int check_hostname;    /* 0 or 1 */
-    unsigned refs;         /* the owner plus each connection made from it */
+    atomic_uint refs;      /* the owner plus each connection made from it; connections
+                              of one context are made and freed in many threads */
     tlsv_error last_error; /* the last failure of a call on this context */
 
     /* this endpoint's certificate and key */

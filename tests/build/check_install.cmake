@@ -14,7 +14,7 @@ function(run what)
 endfunction()
 
 run("cmake --install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
-foreach(f include/tlsv.h bin/tlsv)
+foreach(f include/tlsv.h bin/tlsv share/man/man1/tlsv.1)
   if(NOT EXISTS ${prefix}/${f})
     message(FATAL_ERROR "not installed: ${f}")
   endif()

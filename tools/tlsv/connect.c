@@ -82,6 +82,7 @@ static const struct option longopts[] = {
     {"once", no_argument, NULL, OPT_ONCE},
     {"echo", no_argument, NULL, OPT_ECHO},
     {"www", no_argument, NULL, OPT_WWW},
+    {"help", no_argument, NULL, 'h'},
     {0, 0, 0, 0},
 };
 
@@ -108,7 +109,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 {
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_PROTOCOL:
             if (tool_parse_protocol(optarg, &o->protocol) != 0)
@@ -158,6 +159,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
         case OPT_ONCE: o->once = 1; break;
         case OPT_ECHO: o->echo = 1; break;
         case OPT_WWW: o->www = 1; break;
+        case 'h': exit(tool_help(o->cmd, stdout)); /* --help, -h: help.c */
         case OPT_CIPHERS: o->ciphers = optarg; break;
         case OPT_FALLBACK_SCSV: o->fallback_scsv = 1; break;
         case OPT_TRACE: o->trace = 1; break;

@@ -1843,11 +1843,7 @@ int tool_probe(int argc, char **argv)
         case 'h':
         case OPT_HELP:
             free(p);
-            printf("usage: tlsv probe HOST:PORT [--json] [--servername NAME]\n"
-                   "Which SSL/TLS versions the server accepts (SSLv2 .. TLSv1.3), the suite and\n"
-                   "group it picks, its downgrade sentinels, TLS_FALLBACK_SCSV and version\n"
-                   "tolerance, with a verdict per version and overall.\n");
-            return 0;
+            return tool_help("probe", stdout); /* help.c */
         default:
             free(p);
             return tool_usage_error("%s", "bad option for tlsv probe");

@@ -8,8 +8,18 @@
 
 #include "tlsv.h"
 
-/* Prints "tlsv: <message>" and the usage to stderr; returns 2. */
+/* Prints "tlsv: <message>", then the synopsis of the command being run and
+ * where its help is, to stderr; returns 2 (main.c). */
 int tool_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* `tlsv help [COMMAND]`, `tlsv COMMAND --help` (help.c): prints the help of
+ * cmd (NULL: of the program) to out and returns 0; for an unknown cmd, a
+ * usage error (2). */
+int tool_help(const char *cmd, FILE *out);
+
+/* The one-line synopsis of a command ("tlsv client HOST:PORT [options]"),
+ * or NULL if cmd is no command. */
+const char *tool_synopsis(const char *cmd);
 
 /* `tlsv demo`. */
 int tool_demo(int argc, char **argv);
