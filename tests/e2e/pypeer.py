@@ -2,7 +2,7 @@
 """One Python `ssl` peer of the oracle end-to-end tests (tests/e2e).
 
 Configured exactly as the oracle's generator configures the `tlsv` variant
-(/work/shared/oracle/harness.py, build_ctx(..., variant="tlsv")):
+(shared/oracle/harness.py of the steering repository, build_ctx(..., variant="tlsv")):
 
     ctx = ssl.SSLContext(PROTOCOL_...)
     client: ctx.check_hostname = False; ctx.verify_mode = CERT_NONE
