@@ -449,23 +449,8 @@ int tlsv_tls12_client_begin(tlsv_engine *e, const tlsv_tls12_client_hello_info *
         return tlsv_engine_fail(e, TLSV_R_HANDSHAKE_FAILURE, TLSV_ALERT_HANDSHAKE_FAILURE,
                                 "renegotiation_info is not empty in an initial handshake");
     }
-    if (tlsv_ext_present(sh.present, TLSV_EXTID_ALPN)) {
-        /* checked like TLS 1.3's EncryptedExtensions */
-        const tlsv_ctx *ctx = e->ctx;
-        bool ok = false;
-        for (size_t off = 0; off < ctx->alpn_len && !ok; off += 1 + ctx->alpn[off])
-            ok = ctx->alpn[off] == sh.alpn.n &&
-                 memcmp(ctx->alpn + off + 1, sh.alpn.p, sh.alpn.n) == 0;
-        if (!ok)
-            return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
-                                    "the server selected an ALPN protocol this client did not "
-                                    "offer");
-        e->alpn = malloc(sh.alpn.n + 1);
-        if (!e->alpn)
-            return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
-        memcpy(e->alpn, sh.alpn.p, sh.alpn.n);
-        e->alpn[sh.alpn.n] = '\0';
-    }
+    if (tlsv_ext_present(sh.present, TLSV_EXTID_ALPN) && tlsv_hs_accept_alpn(e, sh.alpn) != 0)
+        return -1;
     client12 *c = calloc(1, sizeof *c);
     if (!c)
         return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");

@@ -197,26 +197,9 @@ int tlsv_tls12_server_begin(tlsv_engine *e, const tlsv_client_hello *ch, const u
 
     /* ALPN, as in TLS 1.3 */
     tlsv_bytes alpn = {NULL, 0};
-    if (tlsv_ext_present(ch->present, TLSV_EXTID_ALPN) && ctx->alpn_len) {
-        for (size_t off = 0; off < ctx->alpn_len && !alpn.n; off += 1 + ctx->alpn[off]) {
-            tlsv_iter ai;
-            tlsv_bytes name;
-            tlsv_iter_init(&ai, ch->alpn);
-            while (tlsv_iter_alpn(&ai, &name))
-                if (name.n == ctx->alpn[off] && memcmp(name.p, ctx->alpn + off + 1, name.n) == 0) {
-                    alpn.p = ctx->alpn + off + 1;
-                    alpn.n = name.n;
-                    break;
-                }
-        }
-        if (alpn.n) {
-            e->alpn = malloc(alpn.n + 1);
-            if (!e->alpn)
-                return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
-            memcpy(e->alpn, alpn.p, alpn.n);
-            e->alpn[alpn.n] = '\0';
-        }
-    }
+    if (tlsv_ext_present(ch->present, TLSV_EXTID_ALPN) &&
+        tlsv_hs_select_alpn(e, ch->alpn, &alpn) != 0)
+        return -1;
 
     /* ServerHello: the random carries the policy's downgrade sentinel */
     if (tlsv_random(s->sr, 32) != 0)

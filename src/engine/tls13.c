@@ -240,3 +240,46 @@ int tlsv_tls13_check_peer_cv(tlsv_engine *e, const uint8_t *msg, size_t len, con
     *marks |= TLSV_MARK_PEER_SIG;
     return 0;
 }
+
+static int record_alpn(tlsv_engine *e, tlsv_bytes name)
+{
+    free(e->alpn);
+    e->alpn = malloc(name.n + 1);
+    if (!e->alpn)
+        return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR,
+                                "out of memory");
+    memcpy(e->alpn, name.p, name.n);
+    e->alpn[name.n] = '\0';
+    return 0;
+}
+
+int tlsv_hs_select_alpn(tlsv_engine *e, tlsv_bytes client_list, tlsv_bytes *selected)
+{
+    const tlsv_ctx *ctx = e->ctx;
+    selected->p = NULL;
+    selected->n = 0;
+    for (size_t off = 0; off < ctx->alpn_len; off += 1 + ctx->alpn[off]) {
+        tlsv_iter it;
+        tlsv_bytes name;
+        tlsv_iter_init(&it, client_list);
+        while (tlsv_iter_alpn(&it, &name))
+            if (name.n == ctx->alpn[off] && memcmp(name.p, ctx->alpn + off + 1, name.n) == 0) {
+                selected->p = ctx->alpn + off + 1;
+                selected->n = name.n;
+                return record_alpn(e, *selected);
+            }
+    }
+    return 0;
+}
+
+int tlsv_hs_accept_alpn(tlsv_engine *e, tlsv_bytes chosen)
+{
+    const tlsv_ctx *ctx = e->ctx;
+    for (size_t off = 0; off < ctx->alpn_len; off += 1 + ctx->alpn[off])
+        if (ctx->alpn[off] == chosen.n && memcmp(ctx->alpn + off + 1, chosen.p, chosen.n) == 0)
+            return record_alpn(e, chosen);
+    return tlsv_engine_fail(e, ctx->alpn_len ? TLSV_R_ILLEGAL_PARAMETER : TLSV_R_UNSOLICITED_EXTENSION,
+                            ctx->alpn_len ? TLSV_ALERT_ILLEGAL_PARAMETER
+                                          : TLSV_ALERT_UNSUPPORTED_EXTENSION,
+                            "the server selected an ALPN protocol this client did not offer");
+}

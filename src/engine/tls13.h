@@ -72,6 +72,15 @@ int tlsv_hs_peer_chain(tlsv_engine *e, const tlsv_certificate *cert, bool peer_i
                        unsigned *marks);
 tlsv_pkey *tlsv_hs_peer_key(const tlsv_engine *e);
 
+/* ALPN (RFC 7301), for every version. Server: picks our first protocol
+ * the client's protocol_name_list also has and records it in e->alpn
+ * (*selected points into the context's list; empty when none: the
+ * handshake goes on without ALPN, as Python's servers do). Client: the
+ * server's choice must be one we offered; it is recorded in e->alpn.
+ * Both return 0, or -1 after tlsv_engine_fail. */
+int tlsv_hs_select_alpn(tlsv_engine *e, tlsv_bytes client_list, tlsv_bytes *selected);
+int tlsv_hs_accept_alpn(tlsv_engine *e, tlsv_bytes chosen);
+
 /* Checks a TLS 1.3 CertificateVerify from the peer over the transcript so
  * far (th, hlen): the scheme is one we offered and fits the leaf's key, the
  * signature verifies; sets TLSV_MARK_PEER_SIG. Returns 0 or -1 (failed). */

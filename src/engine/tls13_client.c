@@ -418,25 +418,8 @@ static int on_encrypted_extensions(tlsv_engine *e, const uint8_t *msg, size_t le
     tlsv_error err;
     if (tlsv_msg_parse_encrypted_extensions(msg + 4, len - 4, &ee, &err) != 0)
         return tlsv_tls13_fail_parse(e, &err);
-    if (tlsv_ext_present(ee.present, TLSV_EXTID_ALPN)) {
-        tlsv_bytes offered[16];
-        size_t n = alpn_names(e->ctx, offered, 16);
-        bool ok = false;
-        for (size_t i = 0; i < n && !ok; i++)
-            ok = offered[i].n == ee.alpn.n && memcmp(offered[i].p, ee.alpn.p, ee.alpn.n) == 0;
-        if (!ok)
-            return tlsv_engine_fail(e, n ? TLSV_R_ILLEGAL_PARAMETER : TLSV_R_UNSOLICITED_EXTENSION,
-                                    n ? TLSV_ALERT_ILLEGAL_PARAMETER
-                                      : TLSV_ALERT_UNSUPPORTED_EXTENSION,
-                                    "the server selected an ALPN protocol this client did not "
-                                    "offer");
-        e->alpn = malloc(ee.alpn.n + 1);
-        if (!e->alpn)
-            return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR,
-                                    "out of memory");
-        memcpy(e->alpn, ee.alpn.p, ee.alpn.n);
-        e->alpn[ee.alpn.n] = '\0';
-    }
+    if (tlsv_ext_present(ee.present, TLSV_EXTID_ALPN) && tlsv_hs_accept_alpn(e, ee.alpn) != 0)
+        return -1;
     if (tlsv_tr_add(&c->tr, msg, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "transcript failure");

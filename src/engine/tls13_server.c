@@ -328,26 +328,9 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
 
     /* 5. ALPN: our first protocol the client also offers; none: no ALPN */
     tlsv_bytes alpn = {NULL, 0};
-    if (tlsv_ext_present(ch.present, TLSV_EXTID_ALPN) && ctx->alpn_len) {
-        for (size_t off = 0; off < ctx->alpn_len && !alpn.n; off += 1 + ctx->alpn[off]) {
-            tlsv_iter it;
-            tlsv_bytes name;
-            tlsv_iter_init(&it, ch.alpn);
-            while (tlsv_iter_alpn(&it, &name))
-                if (name.n == ctx->alpn[off] && memcmp(name.p, ctx->alpn + off + 1, name.n) == 0) {
-                    alpn.p = ctx->alpn + off + 1;
-                    alpn.n = name.n;
-                    break;
-                }
-        }
-        if (alpn.n) {
-            e->alpn = malloc(alpn.n + 1);
-            if (!e->alpn)
-                return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
-            memcpy(e->alpn, alpn.p, alpn.n);
-            e->alpn[alpn.n] = '\0';
-        }
-    }
+    if (tlsv_ext_present(ch.present, TLSV_EXTID_ALPN) &&
+        tlsv_hs_select_alpn(e, ch.alpn, &alpn) != 0)
+        return -1;
 
     /* 6. ServerHello, keys, the rest of our flight */
     uint8_t random[32];

@@ -117,8 +117,7 @@ static const named sig_schemes[] = {
 
 /* Groups tlsv does not implement but peers offer (suites.c names the rest). */
 static const named other_groups[] = {
-    {0x0017, "P-256"},        {0x0018, "P-384"},         {0x0019, "P-521"},
-    {0x001d, "x25519"},       {0x001e, "x448"},          {0x001a, "brainpoolP256r1"},
+    {0x001a, "brainpoolP256r1"},
     {0x001b, "brainpoolP384r1"}, {0x001c, "brainpoolP512r1"}, {0x0100, "ffdhe2048"},
     {0x0101, "ffdhe3072"},    {0x0102, "ffdhe4096"},     {0x0103, "ffdhe6144"},
     {0x0104, "ffdhe8192"},    {0x11eb, "SecP256r1MLKEM768"}, {0x11ec, "X25519MLKEM768"},
