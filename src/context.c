@@ -81,6 +81,7 @@ tlsv_ctx *tlsv_ctx_new(int protocol, tlsv_error *err)
     ctx->n_suites13 = TLSV_SUITES13_MAX;
     memcpy(ctx->groups, tlsv_default_groups, tlsv_default_groups_count * sizeof ctx->groups[0]);
     ctx->n_groups = tlsv_default_groups_count;
+    ctx->peer_cache = tlsv_x509_cache_new();
     tlsv_err_clear(&ctx->last_error);
     return ctx;
 }
@@ -99,6 +100,7 @@ void tlsv_ctx_unref(tlsv_ctx *ctx)
     tlsv_x509_chain_free(ctx->chain);
     tlsv_pkey_free(ctx->key);
     tlsv_x509_store_free(ctx->store);
+    tlsv_x509_cache_free(ctx->peer_cache);
     free(ctx->alpn);
     if (ctx->keylog_file)
         fclose(ctx->keylog_file);

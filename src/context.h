@@ -13,6 +13,7 @@
 struct tlsv_pkey;
 struct tlsv_x509_chain;
 struct tlsv_x509_store;
+struct tlsv_x509_cache;
 
 struct tlsv_ctx {
     tlsv_vcfg vcfg;        /* protocol, options, version bounds: see version.h */
@@ -27,6 +28,9 @@ struct tlsv_ctx {
     struct tlsv_pkey *key;
     /* trust anchors for the peer's certificates (NULL: none loaded) */
     struct tlsv_x509_store *store;
+    /* peer chains verified lately, kept parsed (see x509.h; NULL if it
+     * could not be allocated: then every chain is parsed) */
+    struct tlsv_x509_cache *peer_cache;
     /* ALPN: the protocol_name_list as it goes on the wire (RFC 7301) */
     uint8_t *alpn;
     size_t alpn_len;

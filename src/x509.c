@@ -14,7 +14,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/crypto.h"
 #include "err.h"
 
 /* Input files larger than this are refused rather than read (a CA bundle
@@ -249,6 +252,9 @@ struct tlsv_x509_chain {
     size_t spki_len;
     tlsv_x509_key_type key_type;
     int key_bits;
+    /* the leaf's key in the crypto seam's form, wrapped once from the
+     * EVP_PKEY d2i_X509 already parsed (NULL for a key type tlsv cannot use) */
+    tlsv_pkey *leaf_key;
 };
 
 tlsv_x509_chain *tlsv_x509_chain_new(tlsv_error *err)
@@ -280,6 +286,7 @@ void tlsv_x509_chain_free(tlsv_x509_chain *chain)
     }
     free(chain->certs);
     OPENSSL_free(chain->spki);
+    tlsv_pkey_free(chain->leaf_key);
     free(chain);
 }
 
@@ -347,6 +354,8 @@ static int chain_push(tlsv_x509_chain *c, X509 *x, tlsv_error *err)
         c->spki = spki;
         c->spki_len = (size_t)slen;
         classify_key(X509_get0_pubkey(x), &c->key_type, &c->key_bits);
+        EVP_PKEY *pk = X509_get0_pubkey(x);
+        c->leaf_key = pk ? tlsv_pkey_from_libcrypto(pk, NULL) : NULL;
     }
     c->certs[c->n].x509 = x;
     c->certs[c->n].der = der;
@@ -522,6 +531,110 @@ const uint8_t *tlsv_x509_chain_leaf_spki(const tlsv_x509_chain *chain, size_t *l
     if (len)
         *len = chain->spki_len;
     return chain->spki;
+}
+
+tlsv_pkey *tlsv_x509_chain_leaf_key(const tlsv_x509_chain *chain)
+{
+    return chain && chain->n > 0 ? tlsv_pkey_up_ref(chain->leaf_key) : NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Peer chain cache                                                       */
+/* ---------------------------------------------------------------------- */
+
+/* libcrypto 3.0 spends more on parsing a certificate (d2i_X509 decodes its
+ * public key through the OSSL_DECODER machinery) than on verifying its
+ * signature. A client talks to the same few servers again and again, so a
+ * context keeps the last chains it verified, keyed by their exact DER
+ * bytes, and a handshake that receives the same bytes reuses the parsed
+ * chain. Only parsing is saved: every handshake still verifies the chain
+ * (path, signatures, validity time, hostname) from scratch. */
+#define CACHE_SLOTS 16
+#define CACHE_MAX_CHAIN_BYTES (32u * 1024u) /* larger chains are not kept */
+
+struct tlsv_x509_cache {
+    pthread_mutex_t lock;
+    unsigned long long tick;
+    struct {
+        tlsv_x509_chain *chain;
+        unsigned long long used;
+    } slot[CACHE_SLOTS];
+};
+
+tlsv_x509_cache *tlsv_x509_cache_new(void)
+{
+    tlsv_x509_cache *c = calloc(1, sizeof *c);
+    if (c && pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+void tlsv_x509_cache_free(tlsv_x509_cache *cache)
+{
+    if (!cache)
+        return;
+    for (size_t i = 0; i < CACHE_SLOTS; i++)
+        tlsv_x509_chain_free(cache->slot[i].chain);
+    pthread_mutex_destroy(&cache->lock);
+    free(cache);
+}
+
+static bool chain_is(const tlsv_x509_chain *c, const tlsv_x509_der *certs, size_t n)
+{
+    if (!c || c->n != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (c->certs[i].der_len != certs[i].len ||
+            memcmp(c->certs[i].der, certs[i].data, certs[i].len) != 0)
+            return false;
+    return true;
+}
+
+tlsv_x509_chain *tlsv_x509_cache_get(tlsv_x509_cache *cache, const tlsv_x509_der *certs,
+                                     size_t n)
+{
+    if (!cache || n == 0 || !certs)
+        return NULL;
+    tlsv_x509_chain *found = NULL;
+    pthread_mutex_lock(&cache->lock);
+    for (size_t i = 0; i < CACHE_SLOTS && !found; i++) {
+        if (chain_is(cache->slot[i].chain, certs, n)) {
+            found = tlsv_x509_chain_up_ref(cache->slot[i].chain);
+            cache->slot[i].used = ++cache->tick;
+        }
+    }
+    pthread_mutex_unlock(&cache->lock);
+    return found;
+}
+
+void tlsv_x509_cache_put(tlsv_x509_cache *cache, tlsv_x509_chain *chain)
+{
+    if (!cache || !chain || chain->n == 0)
+        return;
+    size_t bytes = 0;
+    for (size_t i = 0; i < chain->n; i++)
+        bytes += chain->certs[i].der_len;
+    if (bytes > CACHE_MAX_CHAIN_BYTES)
+        return;
+    tlsv_x509_chain *old = NULL;
+    pthread_mutex_lock(&cache->lock);
+    size_t victim = 0;
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        if (cache->slot[i].chain == chain) { /* already kept */
+            cache->slot[i].used = ++cache->tick;
+            pthread_mutex_unlock(&cache->lock);
+            return;
+        }
+        if (cache->slot[i].used < cache->slot[victim].used)
+            victim = i; /* least recently used; empty slots have used = 0 */
+    }
+    old = cache->slot[victim].chain;
+    cache->slot[victim].chain = tlsv_x509_chain_up_ref(chain);
+    cache->slot[victim].used = ++cache->tick;
+    pthread_mutex_unlock(&cache->lock);
+    tlsv_x509_chain_free(old);
 }
 
 tlsv_x509_key_type tlsv_x509_chain_leaf_key_type(const tlsv_x509_chain *chain, int *bits)

@@ -136,6 +136,24 @@ const char *tlsv_x509_key_type_name(tlsv_x509_key_type type);
  * empty chain. */
 const uint8_t *tlsv_x509_chain_leaf_spki(const tlsv_x509_chain *chain, size_t *len);
 
+/* The leaf's public key as the crypto seam uses it (parsed once, with the
+ * certificate): a new reference the caller releases with tlsv_pkey_free, or
+ * NULL for an empty chain or a key type tlsv cannot verify with. */
+struct tlsv_pkey;
+struct tlsv_pkey *tlsv_x509_chain_leaf_key(const tlsv_x509_chain *chain);
+
+/* A small per-context cache of verified peer chains, keyed by their exact
+ * DER bytes (16 chains of at most 32 KiB, least recently used goes first;
+ * thread-safe). It saves parsing only: a chain taken from it is verified
+ * again like any other. get: the cached chain with a new reference, or NULL.
+ * put: keeps a reference to `chain`. */
+typedef struct tlsv_x509_cache tlsv_x509_cache;
+tlsv_x509_cache *tlsv_x509_cache_new(void);
+void tlsv_x509_cache_free(tlsv_x509_cache *cache);
+tlsv_x509_chain *tlsv_x509_cache_get(tlsv_x509_cache *cache, const tlsv_x509_der *certs,
+                                     size_t n);
+void tlsv_x509_cache_put(tlsv_x509_cache *cache, tlsv_x509_chain *chain);
+
 /* The leaf's key type. If bits is not NULL it receives the key size as
  * libcrypto counts it (EVP_PKEY_get_bits): the modulus size for RSA (2048),
  * the group size for EC (256, 384), 256 for Ed25519; 0 if unknown.

@@ -81,6 +81,10 @@ const char *tlsv_crypto_version_text(void);
  * Returns 0, TLSV_CRYPTO_EINVAL (out NULL with len > 0) or
  * TLSV_CRYPTO_EINTERNAL (the generator failed; out is then zeroed). */
 int tlsv_random(void *out, size_t len);
+#ifdef TLSV_FUZZING
+/* Restarts the fixed random sequence of a fuzzing build (see openssl.c). */
+void tlsv_fuzz_reset_random(void);
+#endif
 
 /* Compares a[0..len) and b[0..len) in time that depends only on len.
  * Returns 0 when equal and a nonzero value otherwise (no ordering: use it
@@ -480,7 +484,20 @@ int tlsv_pkey_has_private(const tlsv_pkey *key);
  * DER length; Ed25519: 64; Ed448: 114); 0 for NULL. */
 size_t tlsv_pkey_sig_max_len(const tlsv_pkey *key);
 
-/* Releases a key (NULL is a no-op); private material is wiped. */
+/* Wraps a public key libcrypto already parsed (an EVP_PKEY *, taken with a
+ * reference of its own; the caller keeps its). Only x509.c, the other file
+ * that holds libcrypto types, calls this: a certificate's key is parsed once
+ * with the certificate, never re-decoded from its SubjectPublicKeyInfo.
+ * Errors as above. */
+tlsv_pkey *tlsv_pkey_from_libcrypto(void *evp_pkey, int *err);
+
+/* Keys are reference counted and immutable once made: up_ref returns `key`
+ * with one more reference (NULL stays NULL); each reference is released
+ * with tlsv_pkey_free. Safe to share between threads. */
+tlsv_pkey *tlsv_pkey_up_ref(tlsv_pkey *key);
+
+/* Releases a reference to a key (NULL is a no-op); the last one wipes the
+ * private material. */
 void tlsv_pkey_free(tlsv_pkey *key);
 
 /* The hash a scheme signs with (TLSV_HASH_NONE for Ed25519/Ed448, which
@@ -557,7 +574,7 @@ int tlsv_verify_digest(const tlsv_pkey *key, uint16_t scheme,
  * libcrypto).
  * Errors: EINVAL (NULL, total < MAC length + 1 or > 2^20), ENOSPC,
  * EUNSUPPORTED (libcrypto's HMAC refused the TLS mode), ENOMEM, EINTERNAL. */
-int tlsv_hmac_cbc_record(const tlsv_hmac_ctx *ctx, const uint8_t header[TLSV_CBC_MAC_HEADER_LEN],
+int tlsv_hmac_cbc_record(tlsv_hmac_ctx *ctx, const uint8_t header[TLSV_CBC_MAC_HEADER_LEN],
                          const uint8_t *data, size_t data_len, size_t total,
                          uint8_t *out, size_t out_cap);
 

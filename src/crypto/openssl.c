@@ -25,6 +25,7 @@
 #include "crypto/crypto.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -188,12 +189,33 @@ const char *tlsv_crypto_strerror(int err)
 /* Utilities                                                              */
 /* ---------------------------------------------------------------------- */
 
+#ifdef TLSV_FUZZING
+/* Fuzzing builds only (CMake -DTLSV_FUZZING=ON): a fixed sequence, so an
+ * input that crashes the engine crashes it again when replayed. Ephemeral
+ * key-exchange keys come from it too (tlsv_kex_generate); signature nonces
+ * made inside libcrypto (ECDSA, RSA-PSS salts) stay random. */
+static unsigned long long fuzz_rng_state = 0x9e3779b97f4a7c15ULL;
+void tlsv_fuzz_reset_random(void) { fuzz_rng_state = 0x9e3779b97f4a7c15ULL; }
+#endif
+
 int tlsv_random(void *out, size_t len)
 {
     if (len == 0)
         return TLSV_CRYPTO_OK;
     if (out == NULL)
         return TLSV_CRYPTO_EINVAL;
+#ifdef TLSV_FUZZING
+    {
+        unsigned char *q = out;
+        for (size_t i = 0; i < len; i++) {
+            fuzz_rng_state ^= fuzz_rng_state << 13;
+            fuzz_rng_state ^= fuzz_rng_state >> 7;
+            fuzz_rng_state ^= fuzz_rng_state << 17;
+            q[i] = (unsigned char)(fuzz_rng_state >> 24);
+        }
+        return TLSV_CRYPTO_OK;
+    }
+#endif
     unsigned char *p = out;
     size_t left = len;
     while (left > 0) {
@@ -401,14 +423,217 @@ void tlsv_hash_free(tlsv_hash_ctx *ctx)
 /* HMAC                                                                   */
 /* ---------------------------------------------------------------------- */
 
-/* A fresh EVP_MAC_CTX for alg keyed with key, cloned from the template. */
-static EVP_MAC_CTX *hmac_clone(tlsv_hash_alg alg, const uint8_t *key, size_t key_len, int *rc)
+/*
+ * HMAC is computed here on libcrypto's one-shot hash functions (SHA256_Init
+ * and friends: the same compression functions EVP uses, without the
+ * provider dispatch). An HMAC over a handshake-sized input is four
+ * compression-function calls; keying an EVP_MAC_CTX for it (dup, init,
+ * final, free) costs several times more than those, and a TLS 1.3
+ * handshake computes some forty HMACs. These functions are deprecated as
+ * an API in OpenSSL 3.0, not removed; they are used in this section only.
+ * The CBC record MAC (tlsv_hmac_cbc_record) still goes through the HMAC
+ * provider, for its constant-time "tls-data-size" mode.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include <openssl/md5.h>
+#include <openssl/sha.h>
+
+typedef union {
+    MD5_CTX md5;
+    SHA_CTX sha1;
+    SHA256_CTX sha256;
+    SHA512_CTX sha512;
+} lowhash_ctx;
+
+static void lh_init(int i, lowhash_ctx *c)
+{
+    switch (i) {
+    case H_MD5: MD5_Init(&c->md5); break;
+    case H_SHA1: SHA1_Init(&c->sha1); break;
+    case H_SHA256: SHA256_Init(&c->sha256); break;
+    case H_SHA384: SHA384_Init(&c->sha512); break;
+    default: SHA512_Init(&c->sha512); break;
+    }
+}
+
+static void lh_update(int i, lowhash_ctx *c, const void *d, size_t n)
+{
+    if (n == 0)
+        return;
+    switch (i) {
+    case H_MD5: MD5_Update(&c->md5, d, n); break;
+    case H_SHA1: SHA1_Update(&c->sha1, d, n); break;
+    case H_SHA256: SHA256_Update(&c->sha256, d, n); break;
+    default: SHA512_Update(&c->sha512, d, n); break; /* SHA-384 too */
+    }
+}
+
+static void lh_final(int i, lowhash_ctx *c, uint8_t *out)
+{
+    switch (i) {
+    case H_MD5: MD5_Final(out, &c->md5); break;
+    case H_SHA1: SHA1_Final(out, &c->sha1); break;
+    case H_SHA256: SHA256_Final(out, &c->sha256); break;
+    case H_SHA384: SHA384_Final(out, &c->sha512); break;
+    default: SHA512_Final(out, &c->sha512); break;
+    }
+}
+#pragma GCC diagnostic pop
+
+/* A keyed HMAC: the hash states after absorbing key^ipad and key^opad. */
+typedef struct {
+    int h; /* hash_table index */
+    lowhash_ctx inner, outer;
+} hmac_key;
+
+static int hmac_key_init(hmac_key *k, tlsv_hash_alg alg, const uint8_t *key, size_t key_len)
 {
     int i = hash_index(alg);
-    if (i < 0 || i == H_MD5_SHA1 || (key == NULL && key_len > 0)) {
-        *rc = TLSV_CRYPTO_EINVAL;
+    if (i < 0 || i == H_MD5_SHA1 || (key == NULL && key_len > 0))
+        return TLSV_CRYPTO_EINVAL;
+    size_t block = hash_table[i].block;
+    uint8_t pad[128], hashed[TLSV_HASH_MAX_LEN];
+    memset(pad, 0, sizeof pad);
+    if (key_len > block) { /* RFC 2104: a long key is hashed first */
+        lh_init(i, &k->inner);
+        lh_update(i, &k->inner, key, key_len);
+        lh_final(i, &k->inner, hashed);
+        memcpy(pad, hashed, hash_table[i].len);
+    } else if (key_len > 0) {
+        memcpy(pad, key, key_len);
+    }
+    k->h = i;
+    for (size_t j = 0; j < block; j++)
+        pad[j] ^= 0x36;
+    lh_init(i, &k->inner);
+    lh_update(i, &k->inner, pad, block);
+    for (size_t j = 0; j < block; j++)
+        pad[j] ^= 0x36 ^ 0x5c;
+    lh_init(i, &k->outer);
+    lh_update(i, &k->outer, pad, block);
+    OPENSSL_cleanse(pad, sizeof pad);
+    OPENSSL_cleanse(hashed, sizeof hashed);
+    return TLSV_CRYPTO_OK;
+}
+
+/* out = HMAC over the message whose inner hash state is `run` (consumed). */
+static void hmac_key_finish(const hmac_key *k, lowhash_ctx *run, uint8_t *out)
+{
+    uint8_t inner[TLSV_HASH_MAX_LEN];
+    lh_final(k->h, run, inner);
+    lowhash_ctx o = k->outer;
+    lh_update(k->h, &o, inner, hash_table[k->h].len);
+    lh_final(k->h, &o, out);
+    OPENSSL_cleanse(inner, sizeof inner);
+    OPENSSL_cleanse(&o, sizeof o);
+}
+
+int tlsv_hmac(tlsv_hash_alg alg, const uint8_t *key, size_t key_len,
+              const void *data, size_t len, uint8_t *out, size_t out_cap)
+{
+    if ((data == NULL && len > 0) || out == NULL)
+        return TLSV_CRYPTO_EINVAL;
+    size_t mac_len = tlsv_hash_len(alg);
+    if (mac_len != 0 && out_cap < mac_len)
+        return TLSV_CRYPTO_ENOSPC;
+    hmac_key k;
+    int rc = hmac_key_init(&k, alg, key, key_len);
+    if (rc != TLSV_CRYPTO_OK)
+        return rc;
+    lh_update(k.h, &k.inner, data, len);
+    hmac_key_finish(&k, &k.inner, out);
+    OPENSSL_cleanse(&k, sizeof k);
+    return TLSV_CRYPTO_OK;
+}
+
+struct tlsv_hmac_ctx {
+    hmac_key key;
+    lowhash_ctx run; /* the message so far */
+    size_t len;
+    /* the key again, for the provider HMAC of tlsv_hmac_cbc_record; keyed
+     * the first time that is called */
+    EVP_MAC_CTX *mac;
+    uint8_t raw_key[128];
+    size_t raw_key_len;
+};
+
+tlsv_hmac_ctx *tlsv_hmac_new(tlsv_hash_alg alg, const uint8_t *key, size_t key_len)
+{
+    ENSURE_INIT_PTR();
+    tlsv_hmac_ctx *ctx = OPENSSL_zalloc(sizeof(*ctx));
+    if (ctx == NULL)
+        return NULL;
+    if (hmac_key_init(&ctx->key, alg, key, key_len) != TLSV_CRYPTO_OK) {
+        OPENSSL_clear_free(ctx, sizeof(*ctx));
         return NULL;
     }
+    ctx->run = ctx->key.inner;
+    ctx->len = tlsv_hash_len(alg);
+    if (key_len <= sizeof ctx->raw_key) {
+        if (key_len > 0)
+            memcpy(ctx->raw_key, key, key_len);
+        ctx->raw_key_len = key_len;
+    } else { /* an HMAC with the hashed key is the same HMAC (RFC 2104) */
+        tlsv_hmac_ctx *self = ctx;
+        uint8_t hashed[TLSV_HASH_MAX_LEN];
+        lowhash_ctx t;
+        lh_init(self->key.h, &t);
+        lh_update(self->key.h, &t, key, key_len);
+        lh_final(self->key.h, &t, hashed);
+        memcpy(ctx->raw_key, hashed, ctx->len);
+        ctx->raw_key_len = ctx->len;
+        OPENSSL_cleanse(hashed, sizeof hashed);
+        OPENSSL_cleanse(&t, sizeof t);
+    }
+    return ctx;
+}
+
+int tlsv_hmac_update(tlsv_hmac_ctx *ctx, const void *data, size_t len)
+{
+    if (ctx == NULL || (data == NULL && len > 0))
+        return TLSV_CRYPTO_EINVAL;
+    lh_update(ctx->key.h, &ctx->run, data, len);
+    return TLSV_CRYPTO_OK;
+}
+
+int tlsv_hmac_reset(tlsv_hmac_ctx *ctx)
+{
+    if (ctx == NULL)
+        return TLSV_CRYPTO_EINVAL;
+    ctx->run = ctx->key.inner;
+    return TLSV_CRYPTO_OK;
+}
+
+int tlsv_hmac_final(tlsv_hmac_ctx *ctx, uint8_t *out, size_t out_cap)
+{
+    if (ctx == NULL || out == NULL)
+        return TLSV_CRYPTO_EINVAL;
+    if (out_cap < ctx->len)
+        return TLSV_CRYPTO_ENOSPC;
+    hmac_key_finish(&ctx->key, &ctx->run, out);
+    return tlsv_hmac_reset(ctx);
+}
+
+size_t tlsv_hmac_len(const tlsv_hmac_ctx *ctx)
+{
+    return ctx == NULL ? 0 : ctx->len;
+}
+
+void tlsv_hmac_free(tlsv_hmac_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    EVP_MAC_CTX_free(ctx->mac); /* cleanses the key and the pads */
+    OPENSSL_clear_free(ctx, sizeof(*ctx));
+}
+
+/* The provider HMAC keyed like ctx, made on first use. */
+static EVP_MAC_CTX *hmac_provider(tlsv_hmac_ctx *ctx, int *rc)
+{
+    if (ctx->mac != NULL)
+        return ctx->mac;
+    int i = ctx->key.h;
     if (g.hmac_tmpl[i] == NULL) {
         *rc = TLSV_CRYPTO_EUNSUPPORTED;
         return NULL;
@@ -429,11 +654,12 @@ static EVP_MAC_CTX *hmac_clone(tlsv_hash_alg alg, const uint8_t *key, size_t key
         }
     }
     /* A NULL key would mean "keep the previous key": always pass one. */
-    if (EVP_MAC_init(mac, NONNULL(key), key_len, NULL) != 1) {
+    if (EVP_MAC_init(mac, NONNULL(ctx->raw_key), ctx->raw_key_len, NULL) != 1) {
         EVP_MAC_CTX_free(mac);
         *rc = fail(TLSV_CRYPTO_EINTERNAL);
         return NULL;
     }
+    ctx->mac = mac;
     return mac;
 }
 
@@ -444,93 +670,6 @@ static int hmac_finish(EVP_MAC_CTX *mac, uint8_t *out, size_t len)
     if (EVP_MAC_final(mac, out, &got, len) != 1 || got != len)
         return fail(TLSV_CRYPTO_EINTERNAL);
     return TLSV_CRYPTO_OK;
-}
-
-int tlsv_hmac(tlsv_hash_alg alg, const uint8_t *key, size_t key_len,
-              const void *data, size_t len, uint8_t *out, size_t out_cap)
-{
-    ENSURE_INIT();
-    if ((data == NULL && len > 0) || out == NULL)
-        return TLSV_CRYPTO_EINVAL;
-    size_t mac_len = tlsv_hash_len(alg);
-    if (mac_len != 0 && out_cap < mac_len)
-        return TLSV_CRYPTO_ENOSPC;
-    int rc = TLSV_CRYPTO_OK;
-    EVP_MAC_CTX *mac = hmac_clone(alg, key, key_len, &rc);
-    if (mac == NULL)
-        return rc;
-    if (len > 0 && EVP_MAC_update(mac, data, len) != 1)
-        rc = fail(TLSV_CRYPTO_EINTERNAL);
-    else
-        rc = hmac_finish(mac, out, mac_len);
-    EVP_MAC_CTX_free(mac);
-    return rc;
-}
-
-struct tlsv_hmac_ctx {
-    EVP_MAC_CTX *mac;
-    size_t len;
-};
-
-tlsv_hmac_ctx *tlsv_hmac_new(tlsv_hash_alg alg, const uint8_t *key, size_t key_len)
-{
-    ENSURE_INIT_PTR();
-    int rc = TLSV_CRYPTO_OK;
-    EVP_MAC_CTX *mac = hmac_clone(alg, key, key_len, &rc);
-    if (mac == NULL)
-        return NULL;
-    tlsv_hmac_ctx *ctx = OPENSSL_zalloc(sizeof(*ctx));
-    if (ctx == NULL) {
-        EVP_MAC_CTX_free(mac);
-        return NULL;
-    }
-    ctx->mac = mac;
-    ctx->len = tlsv_hash_len(alg);
-    return ctx;
-}
-
-int tlsv_hmac_update(tlsv_hmac_ctx *ctx, const void *data, size_t len)
-{
-    if (ctx == NULL || (data == NULL && len > 0))
-        return TLSV_CRYPTO_EINVAL;
-    if (len > 0 && EVP_MAC_update(ctx->mac, data, len) != 1)
-        return fail(TLSV_CRYPTO_EINTERNAL);
-    return TLSV_CRYPTO_OK;
-}
-
-int tlsv_hmac_reset(tlsv_hmac_ctx *ctx)
-{
-    if (ctx == NULL)
-        return TLSV_CRYPTO_EINVAL;
-    /* key NULL: restart from the stored keyed state, no re-keying. */
-    if (EVP_MAC_init(ctx->mac, NULL, 0, NULL) != 1)
-        return fail(TLSV_CRYPTO_EINTERNAL);
-    return TLSV_CRYPTO_OK;
-}
-
-int tlsv_hmac_final(tlsv_hmac_ctx *ctx, uint8_t *out, size_t out_cap)
-{
-    if (ctx == NULL || out == NULL)
-        return TLSV_CRYPTO_EINVAL;
-    if (out_cap < ctx->len)
-        return TLSV_CRYPTO_ENOSPC;
-    int rc = hmac_finish(ctx->mac, out, ctx->len);
-    if (rc != TLSV_CRYPTO_OK)
-        return rc;
-    return tlsv_hmac_reset(ctx);
-}
-
-size_t tlsv_hmac_len(const tlsv_hmac_ctx *ctx)
-{
-    return ctx == NULL ? 0 : ctx->len;
-}
-
-void tlsv_hmac_free(tlsv_hmac_ctx *ctx)
-{
-    if (ctx == NULL)
-        return;
-    EVP_MAC_CTX_free(ctx->mac); /* cleanses the key and the pads */
-    OPENSSL_clear_free(ctx, sizeof(*ctx));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -564,32 +703,31 @@ int tlsv_hkdf_expand(tlsv_hash_alg alg, const uint8_t *prk, size_t prk_len,
     }
     if (out_len == 0)
         return TLSV_CRYPTO_OK;
-    tlsv_hmac_ctx *h = tlsv_hmac_new(alg, prk, prk_len);
-    if (h == NULL) {
+    hmac_key k; /* on the stack: an expansion allocates nothing */
+    int rc = hmac_key_init(&k, alg, prk, prk_len);
+    if (rc != TLSV_CRYPTO_OK) {
         tlsv_wipe(out, out_len);
-        return fail(TLSV_CRYPTO_EINTERNAL);
+        return rc;
     }
     /* T(0) = empty; T(i) = HMAC(PRK, T(i-1) | info | i); OKM = T(1) | T(2) | ... */
     uint8_t t[TLSV_HASH_MAX_LEN];
     size_t t_len = 0, done = 0;
-    int rc = TLSV_CRYPTO_OK;
     for (unsigned i = 1; done < out_len; i++) {
         uint8_t counter = (uint8_t)i;
-        if ((rc = tlsv_hmac_update(h, t, t_len)) != 0 ||
-            (rc = tlsv_hmac_update(h, info, info_len)) != 0 ||
-            (rc = tlsv_hmac_update(h, &counter, 1)) != 0 ||
-            (rc = tlsv_hmac_final(h, t, sizeof(t))) != 0)
-            break;
+        lowhash_ctx run = k.inner;
+        lh_update(k.h, &run, t, t_len);
+        lh_update(k.h, &run, info, info_len);
+        lh_update(k.h, &run, &counter, 1);
+        hmac_key_finish(&k, &run, t);
+        OPENSSL_cleanse(&run, sizeof run);
         t_len = hl;
         size_t take = out_len - done < hl ? out_len - done : hl;
         memcpy(out + done, t, take);
         done += take;
     }
     tlsv_wipe(t, sizeof(t));
-    tlsv_hmac_free(h);
-    if (rc != TLSV_CRYPTO_OK)
-        tlsv_wipe(out, out_len);
-    return rc;
+    OPENSSL_cleanse(&k, sizeof k);
+    return TLSV_CRYPTO_OK;
 }
 
 int tlsv_hkdf_expand_label(tlsv_hash_alg alg, const uint8_t *secret, size_t secret_len,
@@ -927,6 +1065,24 @@ tlsv_kex *tlsv_kex_generate(tlsv_group group)
     const struct group_info *gi = group_find(group);
     if (gi == NULL)
         return NULL;
+#ifdef TLSV_FUZZING
+    /* Fuzzing builds: ephemeral keys from the fixed sequence as well, so a
+     * recorded peer flight replays against a fresh connection
+     * (fuzz/make_corpus.c). A valid scalar: below 2^255 (2^520 for P-521),
+     * never zero. */
+    {
+        uint8_t priv[TLSV_KEX_MAX_SECRET_LEN];
+        if (gi->priv_len > sizeof priv || tlsv_random(priv, gi->priv_len) != 0)
+            return NULL;
+        if (gi->nid != 0) {
+            priv[0] = gi->priv_len > 48 ? 0 : (uint8_t)(priv[0] & 0x7f);
+            priv[gi->priv_len - 1] |= 1;
+        }
+        tlsv_kex *k = tlsv_kex_from_private(group, priv, gi->priv_len);
+        OPENSSL_cleanse(priv, sizeof priv);
+        return k;
+    }
+#endif
     EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, gi->keytype, NULL);
     EVP_PKEY *pkey = NULL;
     if (pc == NULL || EVP_PKEY_keygen_init(pc) != 1 ||
@@ -1105,6 +1261,7 @@ void tlsv_kex_free(tlsv_kex *kex)
 /* ---------------------------------------------------------------------- */
 
 struct tlsv_pkey {
+    atomic_uint refs;
     EVP_PKEY *pkey;
     tlsv_pkey_type type;
     tlsv_group group; /* EC curve, 0 otherwise */
@@ -1152,6 +1309,7 @@ static tlsv_pkey *pkey_wrap(EVP_PKEY *pkey, int has_private, int *err)
         EVP_PKEY_free(pkey);
         return fail_ptr(TLSV_CRYPTO_ENOMEM, err);
     }
+    atomic_init(&key->refs, 1u);
     key->pkey = pkey;
     key->type = type;
     key->group = group;
@@ -1285,9 +1443,24 @@ size_t tlsv_pkey_sig_max_len(const tlsv_pkey *key)
     return key == NULL ? 0 : key->sig_max;
 }
 
+tlsv_pkey *tlsv_pkey_from_libcrypto(void *evp_pkey, int *err)
+{
+    EVP_PKEY *pkey = evp_pkey;
+    if (pkey == NULL || EVP_PKEY_up_ref(pkey) != 1)
+        return fail_ptr(TLSV_CRYPTO_EINVAL, err);
+    return pkey_wrap(pkey, 0, err);
+}
+
+tlsv_pkey *tlsv_pkey_up_ref(tlsv_pkey *key)
+{
+    if (key != NULL)
+        atomic_fetch_add(&key->refs, 1u);
+    return key;
+}
+
 void tlsv_pkey_free(tlsv_pkey *key)
 {
-    if (key == NULL)
+    if (key == NULL || atomic_fetch_sub(&key->refs, 1u) != 1u)
         return;
     EVP_PKEY_free(key->pkey);
     OPENSSL_clear_free(key, sizeof(*key));
@@ -1590,7 +1763,7 @@ int tlsv_verify_digest(const tlsv_pkey *key, uint16_t scheme, const uint8_t *dig
  * Should a provider ignore the parameter, the two updates give the plain
  * HMAC of header || data, the same value (only not in constant time).
  */
-int tlsv_hmac_cbc_record(const tlsv_hmac_ctx *ctx, const uint8_t header[TLSV_CBC_MAC_HEADER_LEN],
+int tlsv_hmac_cbc_record(tlsv_hmac_ctx *ctx, const uint8_t header[TLSV_CBC_MAC_HEADER_LEN],
                          const uint8_t *data, size_t data_len, size_t total,
                          uint8_t *out, size_t out_cap)
 {
@@ -1607,10 +1780,13 @@ int tlsv_hmac_cbc_record(const tlsv_hmac_ctx *ctx, const uint8_t header[TLSV_CBC
                                (sizeof(size_t) * CHAR_BIT - 1));
     data_len = (data_len & ~over) | (max & over);
 
-    EVP_MAC_CTX *mac = EVP_MAC_CTX_dup(ctx->mac);
+    int rc = TLSV_CRYPTO_OK;
+    EVP_MAC_CTX *keyed = hmac_provider(ctx, &rc);
+    if (keyed == NULL)
+        return rc;
+    EVP_MAC_CTX *mac = EVP_MAC_CTX_dup(keyed);
     if (mac == NULL)
         return fail(TLSV_CRYPTO_ENOMEM);
-    int rc = TLSV_CRYPTO_OK;
     OSSL_PARAM p[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_TLS_DATA_SIZE, &total),
                       OSSL_PARAM_construct_end()};
     if (EVP_MAC_CTX_set_params(mac, p) != 1) {

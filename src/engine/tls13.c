@@ -145,6 +145,7 @@ int tlsv_tls13_verify_chain(tlsv_engine *e, bool peer_is_server, unsigned *marks
                      "set_default_verify_paths)");
         return tlsv_engine_fail_err(e, &err);
     }
+    tlsv_x509_cache_put(ctx->peer_cache, e->peer_chain);
     *marks |= TLSV_MARK_PEER_CERT;
     return 0;
 }
@@ -193,7 +194,9 @@ int tlsv_hs_peer_chain(tlsv_engine *e, const tlsv_certificate *cert, bool peer_i
         der[i].len = cert->entries[i].data.n;
     }
     tlsv_x509_chain_free(e->peer_chain);
-    e->peer_chain = tlsv_x509_chain_from_der(der, cert->n, &err);
+    e->peer_chain = tlsv_x509_cache_get(e->ctx->peer_cache, der, cert->n);
+    if (!e->peer_chain)
+        e->peer_chain = tlsv_x509_chain_from_der(der, cert->n, &err);
     if (!e->peer_chain) {
         err.alert = TLSV_ALERT_BAD_CERTIFICATE;
         err.reason = TLSV_R_CERTIFICATE_VERIFY_FAILED;
@@ -204,10 +207,7 @@ int tlsv_hs_peer_chain(tlsv_engine *e, const tlsv_certificate *cert, bool peer_i
 
 tlsv_pkey *tlsv_hs_peer_key(const tlsv_engine *e)
 {
-    size_t spki_len = 0;
-    const uint8_t *spki = e->peer_chain ? tlsv_x509_chain_leaf_spki(e->peer_chain, &spki_len)
-                                        : NULL;
-    return spki ? tlsv_pkey_public_from_spki(spki, spki_len, NULL) : NULL;
+    return tlsv_x509_chain_leaf_key(e->peer_chain);
 }
 
 int tlsv_tls13_check_peer_cv(tlsv_engine *e, const uint8_t *msg, size_t len, const uint8_t *th,
