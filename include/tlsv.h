@@ -65,6 +65,14 @@ TLSV_API const char *tlsv_library_version(void);
  * 2026" (Python: ssl.OPENSSL_VERSION). */
 TLSV_API const char *tlsv_crypto_library_version(void);
 
+/* Frees the record buffers this thread keeps for reuse. A connection gives
+ * its buffers back whenever they are empty (an idle connection holds none);
+ * each thread keeps up to four of them (at most 64 KiB each) so that the
+ * next record does not call malloc. They are freed when the thread ends;
+ * call this in a long-lived thread that has stopped using tlsv, or before
+ * measuring memory. Affects only the calling thread; always safe. */
+TLSV_API void tlsv_thread_release_buffers(void);
+
 /* 1 if this build of the library speaks SSL 3.0 (configured with
  * -DTLSV_ENABLE_SSL3=ON), 0 otherwise (the default). Python: ssl.HAS_SSLv3. */
 TLSV_API int tlsv_has_ssl3(void);
@@ -550,6 +558,24 @@ TLSV_API int tlsv_conn_feed(tlsv_conn *conn, const void *data, size_t len);
 TLSV_API void tlsv_conn_feed_eof(tlsv_conn *conn);
 TLSV_API size_t tlsv_conn_pending_output(const tlsv_conn *conn);
 TLSV_API size_t tlsv_conn_take_output(tlsv_conn *conn, void *buf, size_t cap);
+
+/* Memory-buffer mode without the copies feed() and take_output() make: the
+ * transport writes received bytes straight into the connection's input
+ * buffer and sends pending output from where the connection keeps it.
+ *
+ * input_buffer(): room for at least `want` received bytes (want 0: one
+ * maximal record's worth), valid until the next call on the connection;
+ * NULL when out of memory. Write up to `want` bytes there, then
+ * input_commit(conn, n) with the number written (n <= want), as feed()
+ * would have received them.
+ * output_peek(): the pending output (*len bytes, 0 and NULL when there is
+ * none), valid until the next call on the connection; output_consume(conn,
+ * n): the first n of them were sent (n larger than pending: all of them).
+ * Mixing both styles is allowed. */
+TLSV_API uint8_t *tlsv_conn_input_buffer(tlsv_conn *conn, size_t want);
+TLSV_API int tlsv_conn_input_commit(tlsv_conn *conn, size_t n);
+TLSV_API const uint8_t *tlsv_conn_output_peek(const tlsv_conn *conn, size_t *len);
+TLSV_API void tlsv_conn_output_consume(tlsv_conn *conn, size_t n);
 
 /* File-descriptor mode: the connection reads and writes fd itself (a
  * connected stream socket or pipe it does not own or close). With a

@@ -21,6 +21,7 @@ struct tlsv_conn {
     tlsv_engine *e;
     int fd;                /* -1: memory mode */
     size_t write_done;     /* bytes of the pending tlsv_conn_write already queued */
+    size_t input_want;     /* room handed out by tlsv_conn_input_buffer, not yet committed */
     tlsv_error io_err;     /* transport errors (the engine's record covers the rest) */
 };
 
@@ -98,6 +99,46 @@ size_t tlsv_conn_take_output(tlsv_conn *c, void *buf, size_t cap)
     return n;
 }
 
+/* The biggest record the peer may send: what input_buffer(conn, 0) makes room for. */
+#define ONE_RECORD (5 + 16384 + 2048)
+
+uint8_t *tlsv_conn_input_buffer(tlsv_conn *c, size_t want)
+{
+    if (!c)
+        return NULL;
+    c->input_want = want ? want : ONE_RECORD;
+    uint8_t *p = tlsv_engine_input_space(c->e, c->input_want);
+    if (!p) {
+        c->input_want = 0;
+        tlsv_err_set(&c->io_err, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "could not make room for %zu received bytes", want);
+    }
+    return p;
+}
+
+int tlsv_conn_input_commit(tlsv_conn *c, size_t n)
+{
+    if (!c || n > c->input_want)
+        return -1;
+    tlsv_engine_input_commit(c->e, n);
+    c->input_want = 0;
+    return 0;
+}
+
+const uint8_t *tlsv_conn_output_peek(const tlsv_conn *c, size_t *len)
+{
+    size_t n = c ? tlsv_engine_pending(c->e) : 0;
+    if (len)
+        *len = n;
+    return n ? tlsv_engine_output(c->e) : NULL;
+}
+
+void tlsv_conn_output_consume(tlsv_conn *c, size_t n)
+{
+    if (c)
+        tlsv_engine_consume(c->e, n);
+}
+
 /* ---- fd mode -------------------------------------------------------------- */
 
 int tlsv_conn_set_fd(tlsv_conn *c, int fd)
@@ -139,15 +180,19 @@ static int fill(tlsv_conn *c)
 {
     if (c->fd < 0)
         return c->e->eof_received ? 1 : TLSV_WANT_READ;
-    uint8_t buf[16384 + 512];
     for (;;) {
-        ssize_t r = read(c->fd, buf, sizeof buf);
+        /* read straight into the engine's input buffer: a whole record's
+         * room once data flows, less during the handshake (memory peak) */
+        size_t want = c->e->state == TLSV_ES_ESTABLISHED ? ONE_RECORD : 4096;
+        uint8_t *room = tlsv_engine_input_space(c->e, want);
+        if (!room) {
+            tlsv_err_set(&c->io_err, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                         "could not buffer received bytes");
+            return -1;
+        }
+        ssize_t r = read(c->fd, room, want);
         if (r > 0) {
-            if (tlsv_engine_feed(c->e, buf, (size_t)r) != 0) {
-                tlsv_err_set(&c->io_err, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_NONE,
-                             TLSV_SIDE_LOCAL, "could not buffer received bytes");
-                return -1;
-            }
+            tlsv_engine_input_commit(c->e, (size_t)r);
             return 0;
         }
         if (r == 0) {
@@ -212,18 +257,29 @@ long tlsv_conn_read(tlsv_conn *c, void *buf, size_t len)
         if (rc != 0)
             return rc;
     }
+    if (len > LONG_MAX)
+        len = LONG_MAX;
+    if (len == 0)
+        return 0;
+    /* The engine hands over one record's plaintext at a time: take records
+     * until buf is full or the next would need bytes not yet received. */
+    uint8_t *out = buf;
+    size_t got = 0;
     for (;;) {
-        if (tlsv_engine_app_pending(c->e))
-            return (long)tlsv_engine_read_app(c->e, buf, len > LONG_MAX ? LONG_MAX : len);
-        if (c->e->close_notify_received)
-            return 0;
-        if (tlsv_engine_advance(c->e) != 0)
-            return failed(c);
+        got += tlsv_engine_read_app(c->e, out + got, len - got);
+        if (got == len || c->e->close_notify_received)
+            return (long)got;
+        if (tlsv_engine_advance(c->e) != 0) {
+            (void)flush(c);
+            return got ? (long)got : -1; /* a failure shows at the next call */
+        }
         int rc = flush(c); /* e.g. our answer to a KeyUpdate */
-        if (rc == -1)
+        if (rc == -1 && !got)
             return -1;
         if (tlsv_engine_app_pending(c->e) || c->e->close_notify_received)
             continue;
+        if (got)
+            return (long)got;
         rc = fill(c);
         if (rc == 1) {
             if (c->e->ctx->vcfg.options & TLSV_OP_IGNORE_UNEXPECTED_EOF)

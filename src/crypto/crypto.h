@@ -287,6 +287,13 @@ int tlsv_aead_seal(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
                    const uint8_t *in, size_t in_len,
                    uint8_t *out, size_t out_cap, size_t *out_len);
 
+/* As tlsv_aead_seal, for TLS 1.3's TLSInnerPlaintext: seals in[0..in_len)
+ * followed by the one byte `type`, reading the plaintext where it is (no
+ * copy into out first); out receives in_len + 1 + 16 bytes. */
+int tlsv_aead_seal_typed(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
+                         const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t in_len,
+                         uint8_t type, uint8_t *out, size_t out_cap, size_t *out_len);
+
 /* Decrypts and authenticates in[0..in_len) = ciphertext || tag and writes
  * the plaintext (in_len - TLSV_AEAD_TAG_LEN bytes) to out, setting
  * *out_len. out may be exactly in (in-place). If the tag does not verify,

@@ -817,22 +817,28 @@ static int aead_args(const tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonc
     return TLSV_CRYPTO_OK;
 }
 
-int tlsv_aead_seal(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
-                   const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t in_len,
-                   uint8_t *out, size_t out_cap, size_t *out_len)
+/* Seals in[0..in_len) || tail[0..tail_len) (tail: at most a few bytes,
+ * e.g. TLS 1.3's content type) into out; in may be out (in place). */
+static int aead_seal_parts(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
+                           const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t in_len,
+                           const uint8_t *tail, size_t tail_len, uint8_t *out, size_t out_cap,
+                           size_t *out_len)
 {
     int rc = aead_args(ctx, nonce, nonce_len, aad, aad_len, in, in_len, out, out_len);
     if (rc != TLSV_CRYPTO_OK)
         return rc;
-    if (out_cap < in_len + TLSV_AEAD_TAG_LEN)
+    size_t total = in_len + tail_len;
+    if (total < in_len || total > INT_MAX - TLSV_AEAD_TAG_LEN)
+        return TLSV_CRYPTO_EINVAL;
+    if (out_cap < total + TLSV_AEAD_TAG_LEN)
         return TLSV_CRYPTO_ENOSPC;
-    if (bad_overlap(in, in_len, out, in_len + TLSV_AEAD_TAG_LEN))
+    if (bad_overlap(in, in_len, out, total + TLSV_AEAD_TAG_LEN))
         return TLSV_CRYPTO_EINVAL;
     *out_len = 0;
     EVP_CIPHER_CTX *c = ctx->c;
-    int n = 0, fin = 0;
+    int n = 0, m = 0, fin = 0;
     OSSL_PARAM p[] = {
-        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out + in_len,
+        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out + total,
                                           TLSV_AEAD_TAG_LEN),
         OSSL_PARAM_construct_end()};
     if (EVP_EncryptInit_ex2(c, NULL, NULL, nonce, NULL) != 1 ||
@@ -840,16 +846,34 @@ int tlsv_aead_seal(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
         return fail(TLSV_CRYPTO_EINTERNAL);
     n = 0;
     if ((in_len > 0 && EVP_EncryptUpdate(c, out, &n, in, (int)in_len) != 1) ||
-        EVP_EncryptFinal_ex(c, out + n, &fin) != 1 || (size_t)n + (size_t)fin != in_len)
+        (tail_len > 0 && EVP_EncryptUpdate(c, out + n, &m, tail, (int)tail_len) != 1) ||
+        EVP_EncryptFinal_ex(c, out + n + m, &fin) != 1 ||
+        (size_t)n + (size_t)m + (size_t)fin != total)
         goto err;
     /* The tag goes right after the ciphertext. */
     if (EVP_CIPHER_CTX_get_params(c, p) != 1)
         goto err;
-    *out_len = in_len + TLSV_AEAD_TAG_LEN;
+    *out_len = total + TLSV_AEAD_TAG_LEN;
     return TLSV_CRYPTO_OK;
 err:
-    tlsv_wipe(out, in_len + TLSV_AEAD_TAG_LEN);
+    tlsv_wipe(out, total + TLSV_AEAD_TAG_LEN);
     return fail(TLSV_CRYPTO_EINTERNAL);
+}
+
+int tlsv_aead_seal(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
+                   const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t in_len,
+                   uint8_t *out, size_t out_cap, size_t *out_len)
+{
+    return aead_seal_parts(ctx, nonce, nonce_len, aad, aad_len, in, in_len, NULL, 0, out,
+                           out_cap, out_len);
+}
+
+int tlsv_aead_seal_typed(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
+                         const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t in_len,
+                         uint8_t type, uint8_t *out, size_t out_cap, size_t *out_len)
+{
+    return aead_seal_parts(ctx, nonce, nonce_len, aad, aad_len, in, in_len, &type, 1, out,
+                           out_cap, out_len);
 }
 
 int tlsv_aead_open(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,

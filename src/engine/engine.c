@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bufpool.h"
 #include "err.h"
 #include "keysched13.h"
 #include "trace.h"
@@ -20,32 +21,8 @@ extern const tlsv_hs_ops tlsv_tls13_server_ops;
 
 /* ---- buffers ---------------------------------------------------------- */
 
-/* Makes room for `more` bytes after buf[0..len). */
-static int reserve(uint8_t **buf, size_t *cap, size_t len, size_t more)
-{
-    if (more > SIZE_MAX / 2 - len)
-        return -1;
-    size_t need = len + more;
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap : 1024;
-    while (ncap < need)
-        ncap *= 2;
-    uint8_t *n = realloc(*buf, ncap);
-    if (!n)
-        return -1;
-    *buf = n;
-    *cap = ncap;
-    return 0;
-}
-
-static void wipe_free(uint8_t *buf, size_t cap)
-{
-    if (buf) {
-        tlsv_wipe(buf, cap);
-        free(buf);
-    }
-}
+/* Buffers come from bufpool.c (tlsv_buf_reserve) and go back to it as soon
+ * as they are empty (tlsv_buf_release): an idle connection holds none. */
 
 /* ---- lifetime ------------------------------------------------------------ */
 
@@ -94,11 +71,10 @@ void tlsv_engine_free(tlsv_engine *e)
         e->ops->free(e);
     tlsv_rec_dir_clear(&e->rd);
     tlsv_rec_dir_clear(&e->wr);
-    wipe_free(e->in, e->in_cap);
-    wipe_free(e->out, e->out_cap);
-    wipe_free(e->hs, e->hs_cap);
-    wipe_free(e->hs_out, e->hs_out_cap);
-    wipe_free(e->app, e->app_cap);
+    tlsv_buf_release(&e->in, &e->in_cap, e->in_cap);
+    tlsv_buf_release(&e->out, &e->out_cap, e->out_cap);
+    tlsv_buf_release(&e->hs, &e->hs_cap, e->hs_cap);
+    tlsv_buf_release(&e->hs_out, &e->hs_out_cap, e->hs_out_cap);
     free(e->server_name);
     free(e->alpn);
     tlsv_x509_chain_free(e->peer_chain);
@@ -137,15 +113,17 @@ void tlsv_engine_consume(tlsv_engine *e, size_t n)
     if (n > e->out_len - e->out_off)
         n = e->out_len - e->out_off;
     e->out_off += n;
-    if (e->out_off == e->out_len)
+    if (e->out_off == e->out_len) { /* all sent: give the buffer back */
         e->out_off = e->out_len = 0;
+        tlsv_buf_release(&e->out, &e->out_cap, 0); /* only ciphertext was in it */
+    }
 }
 
 /* Seals one record of at most 2^14 bytes onto the output. */
 static int send_record(tlsv_engine *e, uint8_t type, const uint8_t *data, size_t n)
 {
     size_t room = TLSV_REC_HEADER + n + TLSV_REC_MAX_OVERHEAD + 64;
-    if (reserve(&e->out, &e->out_cap, e->out_len, room) != 0)
+    if (tlsv_buf_reserve(&e->out, &e->out_cap, e->out_len, room) != 0)
         return -1;
     tlsv_writer w;
     tlsv_wr_init_fixed(&w, e->out + e->out_len, e->out_cap - e->out_len);
@@ -197,7 +175,7 @@ int tlsv_engine_send_handshake(tlsv_engine *e, const uint8_t *msg, size_t len)
 {
     trace_message(e, 1, msg, len);
     if (len > TLSV_MAX_HANDSHAKE_MESSAGE + 4 ||
-        reserve(&e->hs_out, &e->hs_out_cap, e->hs_out_len, len) != 0)
+        tlsv_buf_reserve(&e->hs_out, &e->hs_out_cap, e->hs_out_len, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "could not queue a handshake message");
     memcpy(e->hs_out + e->hs_out_len, msg, len);
@@ -210,7 +188,7 @@ int tlsv_engine_flush(tlsv_engine *e)
     if (e->hs_out_len == 0)
         return 0;
     int rc = send_fragmented(e, TLSV_CT_HANDSHAKE, e->hs_out, e->hs_out_len);
-    tlsv_wipe(e->hs_out, e->hs_out_len);
+    tlsv_buf_release(&e->hs_out, &e->hs_out_cap, e->hs_out_len);
     e->hs_out_len = 0;
     if (rc != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
@@ -241,7 +219,7 @@ int tlsv_engine_send_ccs(tlsv_engine *e)
     plain.kind = TLSV_REC_PLAIN;
     /* CCS is never protected (RFC 8446 §5), whatever the write keys */
     size_t room = TLSV_REC_HEADER + 1;
-    if (reserve(&e->out, &e->out_cap, e->out_len, room) != 0)
+    if (tlsv_buf_reserve(&e->out, &e->out_cap, e->out_len, room) != 0)
         return -1;
     tlsv_writer w;
     tlsv_wr_init_fixed(&w, e->out + e->out_len, e->out_cap - e->out_len);
@@ -305,21 +283,41 @@ static int fail_remote(tlsv_engine *e, int alert)
 
 /* ---- input ------------------------------------------------------------- */
 
+uint8_t *tlsv_engine_input_space(tlsv_engine *e, size_t want)
+{
+    bool app = e->app_off < e->app_len; /* unread plaintext stays where it is in `in` */
+    if (!app && e->in_off > 0 && e->in_off == e->in_len)
+        e->in_off = e->in_len = 0;
+    size_t keep = app ? e->app_off : e->in_off; /* bytes before this are done with */
+    if (keep > 0 && e->in_len + want > e->in_cap) { /* compact */
+        memmove(e->in, e->in + keep, e->in_len - keep);
+        e->in_len -= keep;
+        e->in_off -= keep;
+        if (app) {
+            e->app_off -= keep;
+            e->app_len -= keep;
+        }
+    }
+    if (tlsv_buf_reserve(&e->in, &e->in_cap, e->in_len, want) != 0)
+        return NULL;
+    return e->in + e->in_len;
+}
+
+void tlsv_engine_input_commit(tlsv_engine *e, size_t n)
+{
+    if (e->in && n <= e->in_cap - e->in_len)
+        e->in_len += n;
+}
+
 int tlsv_engine_feed(tlsv_engine *e, const uint8_t *data, size_t len)
 {
     if (len == 0)
         return 0;
-    if (e->in_off > 0 && e->in_off == e->in_len)
-        e->in_off = e->in_len = 0;
-    if (e->in_off > 0 && e->in_len + len > e->in_cap) { /* compact */
-        memmove(e->in, e->in + e->in_off, e->in_len - e->in_off);
-        e->in_len -= e->in_off;
-        e->in_off = 0;
-    }
-    if (reserve(&e->in, &e->in_cap, e->in_len, len) != 0)
+    uint8_t *room = tlsv_engine_input_space(e, len);
+    if (!room)
         return -1;
-    memcpy(e->in + e->in_len, data, len);
-    e->in_len += len;
+    memcpy(room, data, len);
+    tlsv_engine_input_commit(e, len);
     return 0;
 }
 
@@ -407,6 +405,8 @@ static int deliver_handshake(tlsv_engine *e)
         e->hs_len -= 4 + body;
         e->hs_cur = 0;
     }
+    if (e->hs_len == 0) /* every message handled: give the buffer back */
+        tlsv_buf_release(&e->hs, &e->hs_cap, e->hs_cap);
     return 0;
 }
 
@@ -415,7 +415,9 @@ static int handle_alert(tlsv_engine *e, const uint8_t *pt, size_t n)
     if (n != 2)
         return tlsv_engine_fail(e, TLSV_R_DECODE_ERROR, TLSV_ALERT_DECODE_ERROR,
                                 "an alert record of %zu bytes (alerts are 2 bytes)", n);
-    if (e->hs_len)
+    /* TLS 1.3 forbids other records inside a handshake message (RFC 8446
+     * §5.1); TLS 1.0-1.2 let content types interleave (RFC 5246 §6.2.1) */
+    if (e->hs_len && (!e->version || e->version >= TLSV_V_TLS13))
         return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
                                 "an alert arrived in the middle of a handshake message");
     uint8_t level = pt[0], desc = pt[1];
@@ -445,7 +447,9 @@ int tlsv_engine_advance(tlsv_engine *e)
         if (e->ops->start && e->ops->start(e) != 0)
             return -1;
     }
-    while (e->state != TLSV_ES_FAILED && !e->close_notify_received) {
+    /* One record of application data at a time: its plaintext stays in
+     * `in`, where it was decrypted, until the application has read it. */
+    while (e->state != TLSV_ES_FAILED && !e->close_notify_received && e->app_off == e->app_len) {
         size_t avail = e->in_len - e->in_off;
         if (avail < TLSV_REC_HEADER)
             break;
@@ -503,6 +507,10 @@ int tlsv_engine_advance(tlsv_engine *e)
                                         "a malformed change_cipher_spec record");
             if (TLSV_TRACING(e))
                 tlsv_engine_trace(e, 0, "change_cipher_spec");
+            if (e->hs_len) /* no other record inside a handshake message (RFC 8446 §5.1) */
+                return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE,
+                                        TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                        "change_cipher_spec in the middle of a handshake message");
             if (e->state != TLSV_ES_HANDSHAKE || !e->ops->ccs || e->ops->ccs(e) != 0)
                 return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE,
                                         TLSV_ALERT_UNEXPECTED_MESSAGE,
@@ -532,12 +540,14 @@ int tlsv_engine_advance(tlsv_engine *e)
                                         TLSV_ALERT_UNEXPECTED_MESSAGE,
                                         "an empty handshake record (RFC 8446 §5.1)");
             if (e->hs_len + n > TLSV_MAX_HANDSHAKE_MESSAGE + 4 + TLSV_REC_MAX_PLAINTEXT ||
-                reserve(&e->hs, &e->hs_cap, e->hs_len, n) != 0)
+                tlsv_buf_reserve(&e->hs, &e->hs_cap, e->hs_len, n) != 0)
                 return tlsv_engine_fail(e, TLSV_R_EXCESSIVE_MESSAGE_SIZE,
                                         TLSV_ALERT_ILLEGAL_PARAMETER,
                                         "too much handshake data buffered");
             memcpy(e->hs + e->hs_len, pt, n);
             e->hs_len += n;
+            if (e->rd.kind != TLSV_REC_PLAIN)
+                tlsv_wipe(pt, n); /* no decrypted bytes stay behind in `in` */
             if (e->state != TLSV_ES_ESTABLISHED) /* renegotiation attempts keep counting */
                 e->warnings_in_row = 0;
             if (deliver_handshake(e) != 0)
@@ -566,13 +576,8 @@ int tlsv_engine_advance(tlsv_engine *e)
             }
             e->warnings_in_row = 0;
             e->key_updates_in_row = 0;
-            if (e->app_off == e->app_len)
-                e->app_off = e->app_len = 0;
-            if (reserve(&e->app, &e->app_cap, e->app_len, n) != 0)
-                return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR,
-                                        "out of memory for received data");
-            memcpy(e->app + e->app_len, pt, n);
-            e->app_len += n;
+            e->app_off = (size_t)(pt - e->in); /* read in place: no copy */
+            e->app_len = e->app_off + n;
             break;
         default:
             return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
@@ -580,8 +585,10 @@ int tlsv_engine_advance(tlsv_engine *e)
                                     (unsigned)type);
         }
     }
-    if (e->in_off == e->in_len)
+    if (e->in_off == e->in_len && e->app_off == e->app_len) {
         e->in_off = e->in_len = 0;
+        tlsv_buf_release(&e->in, &e->in_cap, 0); /* plaintext in it was wiped when used */
+    }
     if (e->state != TLSV_ES_FAILED)
         (void)tlsv_engine_flush(e);
     return e->state == TLSV_ES_FAILED ? -1 : 0;
@@ -636,11 +643,16 @@ size_t tlsv_engine_read_app(tlsv_engine *e, uint8_t *buf, size_t len)
         n = len;
     if (n == 0)
         return 0;
-    memcpy(buf, e->app + e->app_off, n);
-    tlsv_wipe(e->app + e->app_off, n);
+    memcpy(buf, e->in + e->app_off, n);
+    tlsv_wipe(e->in + e->app_off, n);
     e->app_off += n;
-    if (e->app_off == e->app_len)
+    if (e->app_off == e->app_len) {
         e->app_off = e->app_len = 0;
+        if (e->in_off == e->in_len) { /* nothing more received: give `in` back */
+            e->in_off = e->in_len = 0;
+            tlsv_buf_release(&e->in, &e->in_cap, 0);
+        }
+    }
     return n;
 }
 

@@ -82,9 +82,9 @@ struct tlsv_engine {
     size_t hs_out_len, hs_out_cap;
     bool started;             /* the state machine's start() ran */
 
-    /* application data received and not yet read: app[app_off..app_len) */
-    uint8_t *app;
-    size_t app_off, app_len, app_cap;
+    /* application data received and not yet read: in[app_off..app_len), the
+     * plaintext of one record, decrypted in place (app_off == app_len: none) */
+    size_t app_off, app_len;
 
     /* closure */
     bool close_notify_sent, close_notify_received;
@@ -122,6 +122,12 @@ struct tlsv_engine {
 tlsv_engine *tlsv_engine_new(tlsv_ctx *ctx, tlsv_role role, const char *server_name,
                              tlsv_error *err);
 void tlsv_engine_free(tlsv_engine *e);
+
+/* Room for `want` received bytes at the end of the input (written by the
+ * caller, then counted with input_commit): the copy-free way in. NULL when
+ * out of memory. */
+uint8_t *tlsv_engine_input_space(tlsv_engine *e, size_t want);
+void tlsv_engine_input_commit(tlsv_engine *e, size_t n);
 
 /* Received bytes. Returns 0, or -1 (out of memory). */
 int tlsv_engine_feed(tlsv_engine *e, const uint8_t *data, size_t len);

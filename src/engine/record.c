@@ -283,14 +283,12 @@ static int seal13(tlsv_rec_dir *d, uint8_t type, const uint8_t *pt, size_t n, tl
     uint8_t *p;
     if (!tlsv_wr_bytes(out, hdr, sizeof hdr) || !tlsv_wr_reserve(out, total, &p))
         return -1;
-    if (n)
-        memmove(p, pt, n);
-    p[n] = type;
     uint8_t nonce[TLSV_AEAD_NONCE_LEN];
     nonce13(d, nonce);
     size_t got = 0;
-    if (tlsv_aead_seal(d->aead, nonce, sizeof nonce, hdr, sizeof hdr, p, inner, p, total, &got) !=
-            0 ||
+    /* encrypted from where the caller's bytes are, straight into the record */
+    if (tlsv_aead_seal_typed(d->aead, nonce, sizeof nonce, hdr, sizeof hdr, pt, n, type, p, total,
+                             &got) != 0 ||
         got != total) {
         tlsv_wr_commit(out, 0);
         return -1;
