@@ -87,6 +87,19 @@ static inline bool tlsv_ext_present(uint32_t present, tlsv_ext_id id)
     return (present & TLSV_EXT_BIT(id)) != 0;
 }
 
+/* Whether a server's extension block -- its `present` mask and its `n`
+ * extensions, known or not -- holds anything the client did not offer
+ * (`offered`: the mask of its ClientHello): a known extension it did not
+ * send, or any unknown one (GREASE included, RFC 8701 §3). RFC 8446 §4.2,
+ * RFC 5246 §7.4.1.4: the client aborts with unsupported_extension. */
+static inline bool tlsv_ext_unsolicited(uint32_t present, size_t n, uint32_t offered)
+{
+    size_t known = 0;
+    for (uint32_t m = present; m; m &= m - 1)
+        known++;
+    return known != n || (present & ~offered) != 0;
+}
+
 /* The messages an extension block can belong to. RFC 8446 §4.2's table
  * (CH, SH, HRR, EE, CT, CR, NST) plus the TLS 1.0-1.2 ServerHello, which
  * is a different context from the TLS 1.3 one. */

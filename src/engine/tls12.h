@@ -28,6 +28,7 @@ typedef struct tlsv_tls12_client_hello_info {
     const uint16_t *suites;    /* what the ClientHello offered */
     size_t n_suites;
     bool offered_ems, offered_etm;
+    uint32_t offered_ext;      /* the ClientHello's extensions (TLSV_EXT_BIT mask) */
     const uint8_t *ch;         /* the ClientHello message, header included */
     size_t ch_len;
 } tlsv_tls12_client_hello_info;

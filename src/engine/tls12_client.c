@@ -381,6 +381,10 @@ static int on_finished(tlsv_engine *e, const uint8_t *msg, size_t len)
 static int client12_message(tlsv_engine *e, uint8_t type, const uint8_t *msg, size_t len)
 {
     client12 *c = C(e);
+    /* RFC 5246 §7.4.1.1: a HelloRequest while the client is negotiating is
+     * ignored (and stays out of the transcript) */
+    if (type == TLSV_HS_HELLO_REQUEST && len == TLSV_HS_HEADER_LEN)
+        return 0;
     switch (c->state) {
     case C_WAIT_CERT:
         if (type == TLSV_HS_CERTIFICATE)
@@ -437,6 +441,10 @@ int tlsv_tls12_client_begin(tlsv_engine *e, const tlsv_tls12_client_hello_info *
                                 "the %s ServerHello selects cipher suite 0x%04x, which this client "
                                 "did not offer for that version",
                                 tlsv_version_string(info->version), sh.cipher_suite);
+    if (tlsv_ext_unsolicited(sh.present, sh.n_extensions, info->offered_ext))
+        return tlsv_engine_fail(e, TLSV_R_UNSOLICITED_EXTENSION, TLSV_ALERT_UNSUPPORTED_EXTENSION,
+                                "the ServerHello carries an extension this client did not offer "
+                                "(RFC 5246 §7.4.1.4)");
     /* RFC 5746: a server that does not know secure renegotiation is refused
      * unless OP_LEGACY_SERVER_CONNECT (OpenSSL 3.0's rule, which Python keeps) */
     if (!tlsv_ext_present(sh.present, TLSV_EXTID_RENEGOTIATION_INFO)) {

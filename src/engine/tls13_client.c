@@ -61,6 +61,7 @@ typedef struct client {
     size_t cr_sigalgs_len;
     uint8_t *ch;                  /* our ClientHello (needed for an HRR reply) */
     size_t ch_len;
+    uint32_t offered_ext;         /* its extensions: all a server may answer */
 } client;
 
 static client *C(tlsv_engine *e)
@@ -105,6 +106,18 @@ static size_t alpn_names(const tlsv_ctx *ctx, tlsv_bytes *out, size_t cap)
         off += 1 + l;
     }
     return n;
+}
+
+/* The extensions of a ClientHello we wrote (msg: header included); the
+ * renegotiation SCSV stands for renegotiation_info (RFC 5746 §3.6). */
+static uint32_t offered_extensions(const uint8_t *msg, size_t len)
+{
+    tlsv_client_hello own;
+    if (tlsv_msg_parse_client_hello(msg + 4, len - 4, &own, NULL) != 0)
+        return 0;
+    return own.present | (own.has_empty_renegotiation_info_scsv
+                              ? TLSV_EXT_BIT(TLSV_EXTID_RENEGOTIATION_INFO)
+                              : 0);
 }
 
 /* Writes and queues a ClientHello (the first, or the reply to an HRR). */
@@ -172,6 +185,7 @@ static int send_client_hello(tlsv_engine *e, const tlsv_bytes *cookie)
     }
     int rc = tlsv_tr_add(&c->tr, tlsv_wr_data(&w), tlsv_wr_len(&w));
     if (rc == 0 && !c->hrr_seen) {
+        c->offered_ext = offered_extensions(tlsv_wr_data(&w), tlsv_wr_len(&w));
         c->ch = malloc(tlsv_wr_len(&w));
         if (c->ch) {
             memcpy(c->ch, tlsv_wr_data(&w), tlsv_wr_len(&w));
@@ -276,6 +290,11 @@ static int on_hello_retry_request(tlsv_engine *e, const tlsv_server_hello *sh, c
         (c->session_id_len && memcmp(sh->session_id.p, c->session_id, c->session_id_len) != 0))
         return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
                                 "HelloRetryRequest does not echo our legacy_session_id");
+    if (tlsv_ext_unsolicited(sh->present, sh->n_extensions,
+                             c->offered_ext | TLSV_EXT_BIT(TLSV_EXTID_COOKIE)))
+        return tlsv_engine_fail(e, TLSV_R_UNSOLICITED_EXTENSION, TLSV_ALERT_UNSUPPORTED_EXTENSION,
+                                "HelloRetryRequest carries an extension this client did not "
+                                "offer (RFC 8446 §4.2)");
     bool has_group = tlsv_ext_present(sh->present, TLSV_EXTID_KEY_SHARE);
     bool has_cookie = tlsv_ext_present(sh->present, TLSV_EXTID_COOKIE);
     if (!has_group && !has_cookie)
@@ -342,6 +361,7 @@ static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
             .n_suites = c->n_suites,
             .offered_ems = c->offered_ems,
             .offered_etm = c->offered_etm,
+            .offered_ext = c->offered_ext,
             .ch = c->ch,
             .ch_len = c->ch_len,
         };
@@ -366,6 +386,11 @@ static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
         return tlsv_engine_fail(e, TLSV_R_UNSOLICITED_EXTENSION,
                                 TLSV_ALERT_UNSUPPORTED_EXTENSION,
                                 "ServerHello selects a pre-shared key this client did not offer");
+    if (tlsv_ext_unsolicited(sh.present, sh.n_extensions, c->offered_ext))
+        return tlsv_engine_fail(e, TLSV_R_UNSOLICITED_EXTENSION,
+                                TLSV_ALERT_UNSUPPORTED_EXTENSION,
+                                "ServerHello carries an extension this client did not offer "
+                                "(RFC 8446 §4.2)");
     if (!tlsv_ext_present(sh.present, TLSV_EXTID_KEY_SHARE))
         return tlsv_engine_fail(e, TLSV_R_MISSING_EXTENSION, TLSV_ALERT_MISSING_EXTENSION,
                                 "ServerHello has no key_share (this client offers no PSK)");
@@ -418,6 +443,11 @@ static int on_encrypted_extensions(tlsv_engine *e, const uint8_t *msg, size_t le
     tlsv_error err;
     if (tlsv_msg_parse_encrypted_extensions(msg + 4, len - 4, &ee, &err) != 0)
         return tlsv_tls13_fail_parse(e, &err);
+    if (tlsv_ext_unsolicited(ee.present, ee.n_extensions, c->offered_ext))
+        return tlsv_engine_fail(e, TLSV_R_UNSOLICITED_EXTENSION,
+                                TLSV_ALERT_UNSUPPORTED_EXTENSION,
+                                "EncryptedExtensions carries an extension this client did not "
+                                "offer (RFC 8446 §4.2)");
     if (tlsv_ext_present(ee.present, TLSV_EXTID_ALPN) && tlsv_hs_accept_alpn(e, ee.alpn) != 0)
         return -1;
     if (tlsv_tr_add(&c->tr, msg, len) != 0)

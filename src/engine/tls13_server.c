@@ -221,7 +221,7 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
         return tlsv_tls13_fail_parse(e, &err);
 
     /* 1. the version: the policy decides */
-    uint16_t versions[64];
+    uint16_t versions[TLSV_MSG_MAX_VERSIONS]; /* all of them: none is ignored */
     tlsv_offer_view view;
     tlsv_ch_offer_view(&ch, versions, sizeof versions / sizeof versions[0], &view);
     tlsv_server_choice choice;
