@@ -1854,39 +1854,31 @@ int tlsv_rsa_decrypt_premaster(const tlsv_pkey *key, const uint8_t *in, size_t i
 {
     if (!key || !key->has_private || key->type != TLSV_PKEY_RSA || !pms)
         return TLSV_CRYPTO_EINVAL;
-    uint8_t fake[48], buf[1024];
-    if (RAND_bytes(fake, sizeof fake) != 1)
-        return TLSV_CRYPTO_EINTERNAL;
     EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
     if (!pc)
         return TLSV_CRYPTO_ENOMEM;
-    size_t n = sizeof buf;
-    /* Decrypt without learning anything in branches: the outcome and the
-     * length are folded into a mask, and the premaster is chosen from the
-     * decrypted bytes or the random ones with that mask (RFC 5246
-     * §7.4.7.1). OpenSSL's PKCS#1 v1.5 decryption itself runs in constant
-     * time with respect to the padding (it reports failure through the
-     * return value only). */
+    /* RSA_PKCS1_WITH_TLS_PADDING: libcrypto's provider does the whole of RFC
+     * 5246 §7.4.7.1 in constant time -- the PKCS#1 check, the length, the
+     * client_version bytes -- and returns 48 bytes, the premaster or random
+     * ones, without telling which (the same code libssl uses). Nothing here
+     * looks at the decrypted bytes, so nothing here can branch on them. */
+    unsigned int version = client_version;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_uint(OSSL_ASYM_CIPHER_PARAM_TLS_CLIENT_VERSION, &version),
+        OSSL_PARAM_construct_end()};
+    size_t n = 48;
     int ok = EVP_PKEY_decrypt_init(pc) > 0 &&
-             EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) > 0;
-    int dec = ok ? EVP_PKEY_decrypt(pc, buf, &n, in, in_len) : 0;
+             EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_WITH_TLS_PADDING) > 0 &&
+             EVP_PKEY_CTX_set_params(pc, params) > 0 &&
+             EVP_PKEY_decrypt(pc, pms, &n, in, in_len) > 0 && n == 48;
     EVP_PKEY_CTX_free(pc);
     ERR_clear_error();
-    if (!ok)
-        return TLSV_CRYPTO_EINTERNAL;
-    /* good = 0xff when decryption succeeded, n == 48 and the version matches */
-    unsigned good = (unsigned)(dec > 0);
-    good &= (unsigned)(n == 48);
-    size_t m = n < 48 ? n : 48; /* n is public once decryption ran: its length leaks in any case */
-    uint8_t vb0 = m >= 2 ? buf[0] : 0, vb1 = m >= 2 ? buf[1] : 0;
-    good &= (unsigned)(((vb0 ^ (uint8_t)(client_version >> 8)) | (vb1 ^ (uint8_t)client_version)) == 0);
-    uint8_t mask = (uint8_t)(0u - good);
-    for (size_t i = 0; i < 48; i++) {
-        uint8_t real = i < m ? buf[i] : 0;
-        pms[i] = (uint8_t)((real & mask) | (fake[i] & (uint8_t)~mask));
+    if (!ok) {
+        /* Only a malformed input (a length other than the modulus size) or
+         * an internal failure gets here; the padding's validity never does. */
+        if (RAND_bytes(pms, 48) != 1)
+            return TLSV_CRYPTO_EINTERNAL;
     }
-    OPENSSL_cleanse(buf, sizeof buf);
-    OPENSSL_cleanse(fake, sizeof fake);
     return 0;
 }
 

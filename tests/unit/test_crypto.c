@@ -30,6 +30,7 @@
 #include <openssl/x509.h>
 
 #include "crypto/crypto.h"
+#include "crypto/rsa_kx.h"
 
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                */
@@ -1427,6 +1428,52 @@ static void test_threads_share_keys(void **state)
     free_key(&k);
 }
 
+/* RSA key exchange (RFC 5246 §7.4.7.1): the right premaster comes back;
+ * a wrong client_version, bad padding, a wrong length or garbage give 48
+ * random bytes and success -- never an error that would tell them apart. */
+static void test_rsa_premaster_countermeasure(void **state)
+{
+    (void)state;
+    struct test_key k;
+    load_key(&k, "RSA-2048", generate("RSA", 2048, NULL));
+    uint8_t pms[48], out[48], again[48], ct[512];
+    for (size_t i = 0; i < sizeof pms; i++)
+        pms[i] = (uint8_t)(i * 13 + 1);
+    pms[0] = 0x03;
+    pms[1] = 0x03;
+    size_t ct_len = 0;
+    assert_int_equal(tlsv_rsa_encrypt_pkcs1(k.pub_spki, pms, sizeof pms, ct, sizeof ct, &ct_len), 0);
+    assert_int_equal(ct_len, 256);
+    assert_int_equal(tlsv_rsa_decrypt_premaster(k.priv, ct, ct_len, 0x0303, out), 0);
+    assert_memory_equal(out, pms, 48);
+
+    /* the version in the premaster is not the ClientHello's */
+    assert_int_equal(tlsv_rsa_decrypt_premaster(k.priv, ct, ct_len, 0x0302, out), 0);
+    assert_memory_not_equal(out, pms, 48);
+    assert_int_equal(tlsv_rsa_decrypt_premaster(k.priv, ct, ct_len, 0x0302, again), 0);
+    assert_memory_not_equal(out, again, 48); /* random each time */
+
+    /* a 47-byte premaster (wrong length) */
+    assert_int_equal(tlsv_rsa_encrypt_pkcs1(k.pub_spki, pms, 47, ct, sizeof ct, &ct_len), 0);
+    assert_int_equal(tlsv_rsa_decrypt_premaster(k.priv, ct, ct_len, 0x0303, out), 0);
+    assert_memory_not_equal(out, pms, 48);
+
+    /* a ciphertext that is not PKCS#1 at all, and a flipped bit */
+    uint8_t junk[256];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (uint8_t)(i + 7);
+    junk[0] = 0x01;
+    assert_int_equal(tlsv_rsa_decrypt_premaster(k.priv, junk, sizeof junk, 0x0303, out), 0);
+    assert_int_equal(tlsv_rsa_encrypt_pkcs1(k.pub_spki, pms, 48, ct, sizeof ct, &ct_len), 0);
+    ct[100] ^= 0x40;
+    assert_int_equal(tlsv_rsa_decrypt_premaster(k.priv, ct, ct_len, 0x0303, out), 0);
+    assert_memory_not_equal(out, pms, 48);
+
+    /* no RSA private key: the only error */
+    assert_true(tlsv_rsa_decrypt_premaster(k.pub_spki, ct, ct_len, 0x0303, out) < 0);
+    free_key(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1450,6 +1497,7 @@ int main(void)
         cmocka_unit_test(test_rsa_md5_sha1),
         cmocka_unit_test(test_key_loading_errors),
         cmocka_unit_test(test_threads_share_keys),
+        cmocka_unit_test(test_rsa_premaster_countermeasure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
