@@ -255,6 +255,7 @@ typedef enum tlsv_reason {
     TLSV_R_TOO_MANY_WARN_ALERTS,       /* too many warning alerts or empty records in a row */
     TLSV_R_TOO_MANY_CERTIFICATES,      /* a certificate chain longer than the limit */
     TLSV_R_HANDSHAKE_FAILURE,          /* the handshake cannot proceed (see the message) */
+    TLSV_R_BINDER_DOES_NOT_VERIFY,     /* a TLS 1.3 PSK binder did not match (RFC 8446 §4.2.11) */
     TLSV_R__COUNT
 } tlsv_reason;
 
@@ -631,6 +632,107 @@ TLSV_API int tlsv_conn_set_ctx(tlsv_conn *conn, tlsv_ctx *ctx);
 
 /* The connection's error record (reason, alert, side, explanation). */
 TLSV_API const tlsv_error *tlsv_conn_last_error(const tlsv_conn *conn);
+
+/* ---------------------------------------------------------------------- */
+/* Session resumption (TLS 1.3 tickets, RFC 8446 §2.2, §4.6.1)            */
+/* ---------------------------------------------------------------------- */
+
+/* A TLS 1.3 server sends NewSessionTicket messages after the handshake; a
+ * client keeps the latest as a tlsv_session and may offer it in a later
+ * handshake with the same server (Python: SSLSocket.session, the session=
+ * argument, session_reused). The resumed handshake uses a pre-shared key
+ * derived from the earlier one together with a fresh (EC)DHE exchange
+ * (psk_dhe_ke: forward secrecy is kept) and needs no certificate: the
+ * server proves it holds the key with its Finished message, the client with
+ * the PSK binder. tlsv never sends or accepts 0-RTT early data.
+ *
+ * Server side, per context:
+ *   - tickets are encrypted and authenticated (AES-256-GCM) under a ticket
+ *     key of the context, made at random the first time it is needed and
+ *     never leaving the process. Keys rotate every ticket lifetime: tickets
+ *     under the current key and the one before are accepted, older ones are
+ *     not. Such tickets, and damaged, expired or foreign ones, simply give a
+ *     full handshake. A ticket whose binder does not verify aborts the
+ *     handshake with decrypt_error (BINDER_DOES_NOT_VERIFY).
+ *   - a ticket resumes only with a cipher suite of the same hash, for the
+ *     same server name (SNI) it was issued for, within its lifetime and with
+ *     a ticket age within 10 seconds of the server's own count; with
+ *     CERT_REQUIRED only if the client presented a verified certificate in
+ *     the handshake that issued it. A resumed server connection has no peer
+ *     certificates (tlsv_conn_peer_cert_count() is 0).
+ *   - OP_NO_TICKET or num_tickets 0 stop the sending of tickets. */
+
+typedef struct tlsv_session tlsv_session;
+
+/* Tickets a server sends after each TLS 1.3 handshake (Python:
+ * SSLContext.num_tickets), 0..16; default 2. Fails with WRONG_SIDE on a
+ * TLS_CLIENT context (Python raises ValueError), INVALID_ARGUMENT above 16.
+ * get returns the current value. */
+TLSV_API int tlsv_ctx_set_num_tickets(tlsv_ctx *ctx, size_t n);
+TLSV_API size_t tlsv_ctx_get_num_tickets(const tlsv_ctx *ctx);
+
+/* The lifetime of the tickets a server issues, in seconds, 1..604800 (seven
+ * days, RFC 8446 §4.6.1); default 7200. It is also the rotation interval of
+ * the ticket keys. Fails with INVALID_ARGUMENT outside the range. */
+TLSV_API int tlsv_ctx_set_ticket_lifetime(tlsv_ctx *ctx, uint32_t seconds);
+TLSV_API uint32_t tlsv_ctx_get_ticket_lifetime(const tlsv_ctx *ctx);
+
+/* Rotates the context's ticket keys now: the current key becomes the
+ * previous one (its tickets are still accepted), a new key issues tickets
+ * from now on, and tickets under the key that was previous are refused
+ * (full handshake). Calling it twice makes every ticket issued so far
+ * useless. Thread-safe. Returns 0, or -1 (INTERNAL_ERROR: no randomness). */
+TLSV_API int tlsv_ctx_rotate_ticket_keys(tlsv_ctx *ctx);
+
+/* Client: the latest session received on this connection (a new reference:
+ * release it with tlsv_session_free), or, if none arrived, the session this
+ * connection resumed; NULL if there is neither. Tickets come after the
+ * handshake: they are processed by tlsv_conn_read(), so read (or wait for
+ * data) before asking. Python: SSLSocket.session. */
+TLSV_API tlsv_session *tlsv_conn_get_session(tlsv_conn *conn);
+
+/* Client, before the handshake: offer `session` (the connection takes its
+ * own reference; NULL clears). The session is offered only if it is still
+ * within its lifetime, its version and a suite of its hash are enabled in
+ * this connection's context, its server name equals this connection's, and
+ * -- unless the context's verify_mode is CERT_NONE -- the handshake that
+ * made it verified the server's certificate; otherwise the handshake is a
+ * full one. Fails (-1) on a server connection or after the handshake
+ * started. Python: SSLSocket.session = session. */
+TLSV_API int tlsv_conn_set_session(tlsv_conn *conn, tlsv_session *session);
+
+/* 1 if the handshake resumed a session (both sides), 0 otherwise.
+ * Python: SSLSocket.session_reused. A resumed client connection reports the
+ * certificates of the handshake that made the session (none for a session
+ * made by tlsv_session_from_bytes). */
+TLSV_API int tlsv_conn_session_reused(const tlsv_conn *conn);
+
+/* Releases a reference to a session (NULL is a no-op); the last one wipes
+ * its secret. Sessions are immutable: one may be shared by threads. */
+TLSV_API void tlsv_session_free(tlsv_session *session);
+
+/* Serialises a session (format version 1: protocol version, suite, the
+ * resumption secret, ticket, lifetime, times, server name, ALPN; not the
+ * peer's certificates) into buf if cap is large enough, and returns the
+ * size it needs in any case (0 for NULL). The bytes hold the session's
+ * secret: keep them as you would keep a private key. */
+TLSV_API size_t tlsv_session_to_bytes(const tlsv_session *session, uint8_t *buf, size_t cap);
+
+/* Parses what tlsv_session_to_bytes wrote. Strict: an unknown format
+ * version, any length that does not fit, a value out of range or trailing
+ * bytes fail with DECODE_ERROR (NULL returned, *err filled if given). */
+TLSV_API tlsv_session *tlsv_session_from_bytes(const uint8_t *data, size_t len, tlsv_error *err);
+
+/* When the session was received (seconds since the Unix epoch), and the
+ * ticket lifetime the server gave (seconds; Python:
+ * SSLSession.ticket_lifetime_hint). -1 for NULL. */
+TLSV_API long tlsv_session_time(const tlsv_session *session);
+TLSV_API long tlsv_session_lifetime_hint(const tlsv_session *session);
+
+/* The protocol version (0x0304) and cipher suite name of the session's
+ * handshake; 0 / NULL for NULL. */
+TLSV_API int tlsv_session_version(const tlsv_session *session);
+TLSV_API const char *tlsv_session_cipher(const tlsv_session *session);
 
 /* ---------------------------------------------------------------------- */
 /* Generated certificates: for demos and tests; never for production      */

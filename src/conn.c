@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "engine/session.h"
 #include "engine/suites.h"
 #include "err.h"
 #include "x509.h"
@@ -234,6 +235,11 @@ int tlsv_conn_handshake(tlsv_conn *c)
         if (tlsv_engine_advance(c->e) != 0)
             return failed(c);
         int rc = flush(c);
+        /* a server is established once the client's Finished is in: what it
+         * sends then (its session tickets) is post-handshake (RFC 8446 §4.6),
+         * and a transport failure there shows at the next read or write */
+        if (rc == -1 && c->e->state == TLSV_ES_ESTABLISHED && c->e->role == TLSV_ROLE_SERVER)
+            return 0;
         if (rc != 0)
             return rc;
         if (c->e->state == TLSV_ES_ESTABLISHED)
@@ -406,4 +412,31 @@ int tlsv_conn_set_ctx(tlsv_conn *c, tlsv_ctx *ctx)
     tlsv_ctx_unref(c->e->ctx);
     c->e->ctx = ctx;
     return 0;
+}
+
+/* ---- sessions (engine/session.c) ------------------------------------------ */
+
+tlsv_session *tlsv_conn_get_session(tlsv_conn *c)
+{
+    if (!c || c->e->role != TLSV_ROLE_CLIENT)
+        return NULL;
+    if (c->e->latest)
+        return tlsv_session_ref(c->e->latest);
+    return c->e->resumed && c->e->state == TLSV_ES_ESTABLISHED ? tlsv_session_ref(c->e->session)
+                                                                : NULL;
+}
+
+int tlsv_conn_set_session(tlsv_conn *c, tlsv_session *session)
+{
+    if (!c || c->e->role != TLSV_ROLE_CLIENT || c->e->started)
+        return -1;
+    tlsv_session_ref(session);
+    tlsv_session_free(c->e->session);
+    c->e->session = session;
+    return 0;
+}
+
+int tlsv_conn_session_reused(const tlsv_conn *c)
+{
+    return c && c->e->resumed;
 }

@@ -13,6 +13,7 @@
 
 #include "crypto/crypto.h"
 #include "engine/suites.h"
+#include "engine/ticket.h"
 #include "err.h"
 #include "x509.h"
 
@@ -82,6 +83,9 @@ tlsv_ctx *tlsv_ctx_new(int protocol, tlsv_error *err)
     memcpy(ctx->groups, tlsv_default_groups, tlsv_default_groups_count * sizeof ctx->groups[0]);
     ctx->n_groups = tlsv_default_groups_count;
     ctx->peer_cache = tlsv_x509_cache_new();
+    ctx->num_tickets = 2; /* as OpenSSL and Python */
+    ctx->ticket_lifetime = 7200;
+    ctx->ticket_keys = tlsv_ticket_keys_new();
     tlsv_err_clear(&ctx->last_error);
     return ctx;
 }
@@ -101,6 +105,7 @@ void tlsv_ctx_unref(tlsv_ctx *ctx)
     tlsv_pkey_free(ctx->key);
     tlsv_x509_store_free(ctx->store);
     tlsv_x509_cache_free(ctx->peer_cache);
+    tlsv_ticket_keys_free(ctx->ticket_keys);
     free(ctx->alpn);
     if (ctx->keylog_file)
         fclose(ctx->keylog_file);

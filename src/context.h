@@ -14,6 +14,7 @@ struct tlsv_pkey;
 struct tlsv_x509_chain;
 struct tlsv_x509_store;
 struct tlsv_x509_cache;
+struct tlsv_ticket_keys;
 
 struct tlsv_ctx {
     tlsv_vcfg vcfg;        /* protocol, options, version bounds: see version.h */
@@ -52,6 +53,14 @@ struct tlsv_ctx {
     /* SNI callback (server) */
     tlsv_servername_cb sni_cb;
     void *sni_arg;
+    /* TLS 1.3 session tickets (engine/ticket.c) */
+    size_t num_tickets;                   /* NewSessionTickets per handshake (server) */
+    uint32_t ticket_lifetime;             /* seconds; also the key rotation interval */
+    struct tlsv_ticket_keys *ticket_keys; /* keys made on first use (NULL: out of memory) */
+    /* the clock in milliseconds since the Unix epoch (NULL: the real one): an
+     * internal hook, for tests of ticket ages and lifetimes */
+    uint64_t (*clock_ms)(void *arg);
+    void *clock_arg;
 };
 
 /* Takes / drops a reference (connections keep their context alive). */

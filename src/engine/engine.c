@@ -12,6 +12,7 @@
 #include "bufpool.h"
 #include "err.h"
 #include "keysched13.h"
+#include "session.h"
 #include "trace.h"
 #include "version.h"
 #include "x509.h"
@@ -80,6 +81,9 @@ void tlsv_engine_free(tlsv_engine *e)
     tlsv_x509_chain_free(e->peer_chain);
     tlsv_wipe(e->rd_secret, sizeof e->rd_secret);
     tlsv_wipe(e->wr_secret, sizeof e->wr_secret);
+    tlsv_wipe(e->res_secret, sizeof e->res_secret);
+    tlsv_session_free(e->session);
+    tlsv_session_free(e->latest);
     tlsv_ctx_unref(e->ctx);
     free(e);
 }
@@ -350,7 +354,7 @@ static int post_handshake(tlsv_engine *e, uint8_t type, const uint8_t *msg, size
                                 (unsigned)type);
     }
     if (type == 4 /* new_session_ticket */ && e->role == TLSV_ROLE_CLIENT)
-        return 0; /* resumption comes later: accepted and ignored */
+        return tlsv_session_on_ticket(e, msg, len); /* session.c */
     if (type == 24 /* key_update */) {
         if (len != 5 || msg[4] > 1)
             return tlsv_engine_fail(e, len != 5 ? TLSV_R_DECODE_ERROR : TLSV_R_ILLEGAL_PARAMETER,
@@ -408,6 +412,22 @@ static int deliver_handshake(tlsv_engine *e)
     if (e->hs_len == 0) /* every message handled: give the buffer back */
         tlsv_buf_release(&e->hs, &e->hs_cap, e->hs_cap);
     return 0;
+}
+
+/* Server: 0-RTT data the client sent with a ClientHello whose early_data
+ * this server refuses (it never accepts any): records it cannot decrypt
+ * with its handshake keys, or application_data records before them after a
+ * HelloRetryRequest, are skipped while e->early_skip lasts (RFC 8446
+ * §4.2.10). true when this record was one. */
+static bool skip_early_data(tlsv_engine *e, uint8_t outer_type, size_t len)
+{
+    if (e->early_skip == 0 || outer_type != TLSV_CT_APPLICATION_DATA ||
+        e->state != TLSV_ES_HANDSHAKE || len > e->early_skip)
+        return false;
+    e->early_skip -= len;
+    if (TLSV_TRACING(e))
+        tlsv_engine_trace(e, 0, "  early data record of %zu bytes skipped (0-RTT is refused)", len);
+    return true;
 }
 
 static int handle_alert(tlsv_engine *e, const uint8_t *pt, size_t n)
@@ -531,6 +551,8 @@ int tlsv_engine_advance(tlsv_engine *e)
             pt = body;
             n = 2;
         } else if (tlsv_rec_open(&e->rd, hdr, body, len, &type, &pt, &n, &rerr) != 0) {
+            if (skip_early_data(e, hdr[0], len))
+                continue;
             return tlsv_engine_fail_err(e, &rerr);
         }
         switch (type) {
@@ -546,8 +568,10 @@ int tlsv_engine_advance(tlsv_engine *e)
                                         "too much handshake data buffered");
             memcpy(e->hs + e->hs_len, pt, n);
             e->hs_len += n;
-            if (e->rd.kind != TLSV_REC_PLAIN)
+            if (e->rd.kind != TLSV_REC_PLAIN) {
                 tlsv_wipe(pt, n); /* no decrypted bytes stay behind in `in` */
+                e->early_skip = 0; /* the client's handshake records: no early data after */
+            }
             if (e->state != TLSV_ES_ESTABLISHED) /* renegotiation attempts keep counting */
                 e->warnings_in_row = 0;
             if (deliver_handshake(e) != 0)
@@ -558,10 +582,13 @@ int tlsv_engine_advance(tlsv_engine *e)
                 return -1;
             break;
         case TLSV_CT_APPLICATION_DATA:
-            if (e->state != TLSV_ES_ESTABLISHED)
+            if (e->state != TLSV_ES_ESTABLISHED) {
+                if (e->rd.kind == TLSV_REC_PLAIN && skip_early_data(e, hdr[0], len))
+                    break; /* early data after our HelloRetryRequest */
                 return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE,
                                         TLSV_ALERT_UNEXPECTED_MESSAGE,
                                         "application data before the handshake completed");
+            }
             if (e->hs_len)
                 return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE,
                                         TLSV_ALERT_UNEXPECTED_MESSAGE,

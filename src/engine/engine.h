@@ -30,6 +30,7 @@
 #define TLSV_MAX_HANDSHAKE_MESSAGE (128u * 1024u) /* one handshake message */
 #define TLSV_MAX_WARNINGS_IN_ROW 8                /* warning alerts / empty records */
 #define TLSV_MAX_KEY_UPDATES_IN_ROW 32            /* peer KeyUpdates without our data */
+#define TLSV_MAX_EARLY_DATA_SKIP (64u * 1024u)    /* refused 0-RTT record bytes skipped */
 
 typedef enum tlsv_engine_state {
     TLSV_ES_HANDSHAKE = 0,  /* handshake in progress */
@@ -103,6 +104,13 @@ struct tlsv_engine {
     tlsv_aead_alg aead;
     uint8_t rd_secret[48], wr_secret[48];
     size_t secret_len;
+
+    /* TLS 1.3 session resumption (session.c, ticket.c) */
+    uint8_t res_secret[48];       /* resumption_master_secret (secret_len bytes) */
+    struct tlsv_session *session; /* client: the session to offer (tlsv_conn_set_session) */
+    struct tlsv_session *latest;  /* client: the latest session received */
+    bool resumed;                 /* this handshake resumed a session */
+    size_t early_skip;            /* server: bytes of refused 0-RTT records still skippable */
 
     uint8_t client_random[32]; /* for the key log */
 

@@ -78,6 +78,23 @@ int tlsv_ks13_resumption(tlsv_ks13 *ks, const uint8_t *th_cfin, size_t th_len)
     return derive_secret(ks, ks->stage, "res master", th_cfin, th_len, ks->resumption);
 }
 
+int tlsv_ks13_binder_key(const tlsv_ks13 *ks, uint8_t *out)
+{
+    uint8_t empty_hash[TLSV_KS13_MAX];
+    if (tlsv_hash(ks->hash, NULL, 0, empty_hash, sizeof empty_hash) != 0)
+        return -1;
+    return derive_secret(ks, ks->stage, "res binder", empty_hash, ks->hlen, out);
+}
+
+int tlsv_ks13_ticket_psk(tlsv_hash_alg hash, const uint8_t *rms, size_t hlen,
+                         const uint8_t *nonce, size_t nonce_len, uint8_t *out)
+{
+    return tlsv_hkdf_expand_label(hash, rms, hlen, "resumption", nonce, nonce_len, out, hlen) ==
+                   0
+               ? 0
+               : -1;
+}
+
 int tlsv_ks13_finished(const tlsv_ks13 *ks, const uint8_t *base_key, const uint8_t *th,
                        size_t th_len, uint8_t *out)
 {

@@ -49,6 +49,17 @@ int tlsv_ks13_master(tlsv_ks13 *ks, const uint8_t *th_sfin, size_t th_len);
 /* resumption_master_secret over ClientHello..client Finished. */
 int tlsv_ks13_resumption(tlsv_ks13 *ks, const uint8_t *th_cfin, size_t th_len);
 
+/* binder_key = Derive-Secret(Early Secret, "res binder", "") (§7.1): call
+ * right after tlsv_ks13_init with the PSK. The binder itself is
+ * tlsv_ks13_finished(ks, binder_key, Transcript-Hash(truncated
+ * ClientHello), ...) (§4.2.11.2). out: hlen bytes. */
+int tlsv_ks13_binder_key(const tlsv_ks13 *ks, uint8_t *out);
+
+/* The PSK a ticket stands for: HKDF-Expand-Label(resumption_master_secret,
+ * "resumption", ticket_nonce, Hash.length) (§4.6.1). out: hlen bytes. */
+int tlsv_ks13_ticket_psk(tlsv_hash_alg hash, const uint8_t *rms, size_t hlen,
+                         const uint8_t *nonce, size_t nonce_len, uint8_t *out);
+
 /* Finished verify_data = HMAC(finished_key, transcript hash), where
  * finished_key = HKDF-Expand-Label(base_key, "finished", "", hlen). */
 int tlsv_ks13_finished(const tlsv_ks13 *ks, const uint8_t *base_key, const uint8_t *th,

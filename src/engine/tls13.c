@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/keysched13.h"
+#include "engine/session.h"
 #include "err.h"
 #include "x509.h"
 
@@ -282,4 +284,39 @@ int tlsv_hs_accept_alpn(tlsv_engine *e, tlsv_bytes chosen)
                             ctx->alpn_len ? TLSV_ALERT_ILLEGAL_PARAMETER
                                           : TLSV_ALERT_UNSUPPORTED_EXTENSION,
                             "the server selected an ALPN protocol this client did not offer");
+}
+
+/* ---- resumption: the PSK in place of the certificate checks --------------- */
+
+int tlsv_tls13_resume_check_binder(tlsv_engine *e, const tlsv_ks13 *ks, const uint8_t *th,
+                                   tlsv_bytes binder, unsigned *marks)
+{
+    uint8_t key[TLSV_KS13_MAX], expect[TLSV_KS13_MAX];
+    int rc = tlsv_ks13_binder_key(ks, key) == 0 &&
+                     tlsv_ks13_finished(ks, key, th, ks->hlen, expect) == 0
+                 ? 0
+                 : -1;
+    tlsv_wipe(key, sizeof key);
+    if (rc != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "key schedule failure (PSK binder)");
+    bool ok = binder.n == ks->hlen && tlsv_ct_memcmp(binder.p, expect, ks->hlen) == 0;
+    tlsv_wipe(expect, sizeof expect);
+    if (!ok)
+        return tlsv_engine_fail(e, TLSV_R_BINDER_DOES_NOT_VERIFY, TLSV_ALERT_DECRYPT_ERROR,
+                                "the client's PSK binder does not match its session ticket "
+                                "(RFC 8446 §4.2.11)");
+    *marks |= TLSV_MARK_PEER_CERT | TLSV_MARK_PEER_SIG;
+    return 0;
+}
+
+int tlsv_tls13_resume_accepted(tlsv_engine *e, const tlsv_session *session, unsigned *marks)
+{
+    if (!session || (!session->verified && e->ctx->verify_mode != TLSV_CERT_NONE))
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "internal error: resuming a session this context may not use");
+    tlsv_x509_chain_free(e->peer_chain);
+    e->peer_chain = tlsv_x509_chain_up_ref(session->peer_chain);
+    *marks |= TLSV_MARK_PEER_CERT | TLSV_MARK_PEER_SIG;
+    return 0;
 }

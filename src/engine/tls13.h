@@ -95,6 +95,29 @@ int tlsv_tls13_enter_traffic(tlsv_engine *e, unsigned marks, const uint8_t *rd_s
                              const uint8_t *wr_secret, size_t len, tlsv_hash_alg hash,
                              tlsv_aead_alg aead, bool install_write);
 
+/* Resumption (RFC 8446 §2.2): a PSK handshake authenticates the peer by the
+ * PSK, which stands for the authentication of the handshake that made it;
+ * no Certificate or CertificateVerify is sent. These two functions are the
+ * only other places that set TLSV_MARK_PEER_CERT and TLSV_MARK_PEER_SIG:
+ *
+ * tlsv_tls13_resume_check_binder  server: `ks` holds the Early Secret of a
+ *     ticket's PSK (tlsv_ks13_init with it); `th` is the transcript hash up
+ *     to the binders (§4.2.11.2). The client's binder must equal the
+ *     expected one (compared in constant time); only then are the marks
+ *     set. Otherwise decrypt_error, BINDER_DOES_NOT_VERIFY (§4.2.11).
+ * tlsv_tls13_resume_accepted  client: the server selected the PSK of
+ *     `session` (the ServerHello checked); the handshake keys derive from
+ *     it, so the server's Finished (TLSV_MARK_PEER_FIN) will prove it holds
+ *     it. Sets the marks when the session's handshake verified the server
+ *     as this context asks (tlsv_session_offerable decided that before the
+ *     offer), and takes that handshake's peer chain for the connection.
+ * Both return 0, or -1 after tlsv_engine_fail. */
+struct tlsv_ks13;
+int tlsv_tls13_resume_check_binder(tlsv_engine *e, const struct tlsv_ks13 *ks, const uint8_t *th,
+                                   tlsv_bytes binder, unsigned *marks);
+int tlsv_tls13_resume_accepted(tlsv_engine *e, const struct tlsv_session *session,
+                               unsigned *marks);
+
 /* Maps a msg.c parse failure (already in err) to an engine failure. */
 int tlsv_tls13_fail_parse(tlsv_engine *e, const tlsv_error *err);
 

@@ -22,6 +22,7 @@
 #include "engine/msg.h"
 #include "engine/suites.h"
 #include "engine/tls12.h"
+#include "engine/session.h"
 #include "engine/tls13.h"
 #include "err.h"
 #include "version.h"
@@ -62,6 +63,8 @@ typedef struct client {
     uint8_t *ch;                  /* our ClientHello (needed for an HRR reply) */
     size_t ch_len;
     uint32_t offered_ext;         /* its extensions: all a server may answer */
+    bool psk_ok;                  /* e->session may be offered (tlsv_session_offerable) */
+    bool psk_offered;             /* the last ClientHello offered it */
 } client;
 
 static client *C(tlsv_engine *e)
@@ -120,6 +123,47 @@ static uint32_t offered_extensions(const uint8_t *msg, size_t len)
                               : 0);
 }
 
+/* Computes the PSK binder of e->session over the ClientHello written in
+ * msg (its first `truncated` bytes, after what the transcript holds: nothing
+ * for the first ClientHello, message_hash(CH1) || HRR for the second) and
+ * puts it in place of the writer's placeholder (RFC 8446 §4.2.11.2). */
+static int fill_binder(tlsv_engine *e, uint8_t *msg, size_t len, size_t truncated,
+                       tlsv_hash_alg hash)
+{
+    client *c = C(e);
+    const tlsv_session *s = e->session;
+    uint8_t th[TLSV_HASH_MAX_LEN], key[TLSV_KS13_MAX], binder[TLSV_KS13_MAX];
+    tlsv_ks13 ks;
+    tlsv_error err;
+    int rc;
+    memset(&ks, 0, sizeof ks);
+    if (c->tr.h) {
+        tlsv_hash_ctx *h = tlsv_hash_dup(c->tr.h);
+        rc = h && tlsv_hash_update(h, msg, truncated) == 0 &&
+                     tlsv_hash_final(h, th, sizeof th) == 0
+                 ? 0
+                 : -1;
+        tlsv_hash_free(h);
+    } else {
+        rc = tlsv_hash(hash, msg, truncated, th, sizeof th) == 0 ? 0 : -1;
+    }
+    if (rc == 0)
+        rc = tlsv_ks13_init(&ks, hash, s->psk, s->psk_len) == 0 &&
+                     tlsv_ks13_binder_key(&ks, key) == 0 &&
+                     tlsv_ks13_finished(&ks, key, th, ks.hlen, binder) == 0
+                 ? 0
+                 : -1;
+    tlsv_bytes b = {binder, ks.hlen};
+    if (rc == 0 && tlsv_msg_fill_binders(msg, len, truncated, &b, 1, &err) != 0)
+        rc = -1;
+    tlsv_ks13_wipe(&ks);
+    tlsv_wipe(key, sizeof key);
+    tlsv_wipe(binder, sizeof binder);
+    return rc == 0 ? 0
+                   : tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                      "could not compute the PSK binder");
+}
+
 /* Writes and queues a ClientHello (the first, or the reply to an HRR). */
 static int send_client_hello(tlsv_engine *e, const tlsv_bytes *cookie)
 {
@@ -174,14 +218,39 @@ static int send_client_hello(tlsv_engine *e, const tlsv_bytes *cookie)
         .padding = !ssl3_only && (ctx->vcfg.options & 0x40u) != 0, /* OP_TLSEXT_PADDING (OP_ALL) */
         .second_hello = cookie != NULL || c->hrr_seen,
     };
+    /* resumption (RFC 8446 §4.2.11): e->session's ticket, the last
+     * extension; after an HRR only if its suite has the PSK's hash (§4.1.4) */
+    const tlsv_session *sess = e->session;
+    tlsv_hash_alg psk_hash = c->psk_ok && tls13 ? tlsv_session_hash(sess) : TLSV_HASH_NONE;
+    const tlsv_suite *hrr_suite = c->hrr_seen ? tlsv_suite_by_id(c->hrr_suite) : NULL;
+    if (c->hrr_seen && (!hrr_suite || hrr_suite->hash != psk_hash))
+        psk_hash = TLSV_HASH_NONE;
+    tlsv_psk_param psk;
+    c->psk_offered = psk_hash != TLSV_HASH_NONE;
+    if (c->psk_offered) {
+        uint64_t now = tlsv_ctx_now_ms(ctx);
+        uint32_t age_ms = now > sess->time_ms ? (uint32_t)(now - sess->time_ms) : 0;
+        psk = (tlsv_psk_param){.identity = {sess->ticket, sess->ticket_len},
+                               .obfuscated_ticket_age = age_ms + sess->age_add,
+                               .binder_len = sess->psk_len};
+        p.psks = &psk;
+        p.n_psks = 1;
+    }
     tlsv_writer w;
     tlsv_error err;
+    size_t truncated = 0;
     if (!tlsv_wr_init_growable(&w, 512, 65536))
         return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR,
                                 "out of memory");
-    if (tlsv_msg_write_client_hello(&w, &p, NULL, &err) != 0) {
+    if (tlsv_msg_write_client_hello(&w, &p, &truncated, &err) != 0) {
         tlsv_wr_release(&w);
         return tlsv_engine_fail_err(e, &err);
+    }
+    /* the writer's own heap buffer: the binder goes in place of the zeros */
+    if (c->psk_offered &&
+        fill_binder(e, (uint8_t *)tlsv_wr_data(&w), tlsv_wr_len(&w), truncated, psk_hash) != 0) {
+        tlsv_wr_release(&w);
+        return -1;
     }
     int rc = tlsv_tr_add(&c->tr, tlsv_wr_data(&w), tlsv_wr_len(&w));
     if (rc == 0 && !c->hrr_seen) {
@@ -248,6 +317,8 @@ static int client_start(tlsv_engine *e)
         (ctx->n_groups == 0 || !(c->kex = tlsv_kex_generate((tlsv_group)ctx->groups[0]))))
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE,
                                 "could not generate a key share");
+    c->psk_ok = e->session && tlsv_vset_has(c->offer.run, TLSV_V_TLS13) &&
+                tlsv_session_offerable(e, e->session);
     c->state = C_WAIT_SH;
     return send_client_hello(e, NULL);
 }
@@ -382,10 +453,21 @@ static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
                                 "ServerHello selects cipher suite 0x%04x, which this client "
                                 "did not offer for TLS 1.3%s",
                                 sh.cipher_suite, c->hrr_seen ? " or which differs from the HRR's" : "");
-    if (tlsv_ext_present(sh.present, TLSV_EXTID_PRE_SHARED_KEY))
+    bool resumed = tlsv_ext_present(sh.present, TLSV_EXTID_PRE_SHARED_KEY);
+    if (resumed && !c->psk_offered)
         return tlsv_engine_fail(e, TLSV_R_UNSOLICITED_EXTENSION,
                                 TLSV_ALERT_UNSUPPORTED_EXTENSION,
                                 "ServerHello selects a pre-shared key this client did not offer");
+    /* RFC 8446 §4.2.11: the identity offered (one), a suite of the PSK's hash */
+    if (resumed && sh.psk_selected_identity != 0)
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "ServerHello selects PSK identity %u; this client offered one",
+                                (unsigned)sh.psk_selected_identity);
+    if (resumed && s->hash != tlsv_session_hash(e->session))
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "ServerHello resumes the session with cipher suite %s, whose "
+                                "hash is not the session's (RFC 8446 §4.2.11)",
+                                s->iana);
     if (tlsv_ext_unsolicited(sh.present, sh.n_extensions, c->offered_ext))
         return tlsv_engine_fail(e, TLSV_R_UNSOLICITED_EXTENSION,
                                 TLSV_ALERT_UNSUPPORTED_EXTENSION,
@@ -393,7 +475,8 @@ static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
                                 "(RFC 8446 §4.2)");
     if (!tlsv_ext_present(sh.present, TLSV_EXTID_KEY_SHARE))
         return tlsv_engine_fail(e, TLSV_R_MISSING_EXTENSION, TLSV_ALERT_MISSING_EXTENSION,
-                                "ServerHello has no key_share (this client offers no PSK)");
+                                "ServerHello has no key_share (this client offers only "
+                                "psk_dhe_ke, never a PSK without (EC)DHE)");
     if (sh.key_share_group != (uint16_t)tlsv_kex_group(c->kex))
         return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
                                 "ServerHello key_share is for group 0x%04x; this client sent "
@@ -411,8 +494,11 @@ static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     e->group = sh.key_share_group;
 
     uint8_t th[TLSV_HASH_MAX_LEN];
+    const uint8_t *psk = resumed ? e->session->psk : NULL;
+    size_t psk_len = resumed ? e->session->psk_len : 0;
     int rc = tlsv_tr_begin(&c->tr, s->hash) == 0 && tlsv_tr_add(&c->tr, msg, len) == 0 &&
-                     tlsv_tr_hash(&c->tr, th) == 0 && tlsv_ks13_init(&c->ks, s->hash, NULL, 0) == 0 &&
+                     tlsv_tr_hash(&c->tr, th) == 0 &&
+                     tlsv_ks13_init(&c->ks, s->hash, psk, psk_len) == 0 &&
                      tlsv_ks13_handshake(&c->ks, dhe, dhe_len, th, c->ks.hlen) == 0
                  ? 0
                  : -1;
@@ -420,6 +506,11 @@ static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     if (rc != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "key schedule failure");
+    if (resumed) { /* no Certificate, no CertificateVerify: the PSK stands for them */
+        if (tlsv_tls13_resume_accepted(e, e->session, &c->marks) != 0)
+            return -1;
+        e->resumed = true;
+    }
     tlsv_engine_keylog(e, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", c->ks.c_hs, c->ks.hlen);
     tlsv_engine_keylog(e, "SERVER_HANDSHAKE_TRAFFIC_SECRET", c->ks.s_hs, c->ks.hlen);
     if (tlsv_engine_check_key_boundary(e) != 0)
@@ -453,7 +544,8 @@ static int on_encrypted_extensions(tlsv_engine *e, const uint8_t *msg, size_t le
     if (tlsv_tr_add(&c->tr, msg, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "transcript failure");
-    c->state = C_WAIT_CERT_CR;
+    /* a resumed handshake goes on with the server's Finished (RFC 8446 §2.2) */
+    c->state = e->resumed ? C_WAIT_FINISHED : C_WAIT_CERT_CR;
     return 0;
 }
 
@@ -612,6 +704,13 @@ static int on_finished(tlsv_engine *e, const uint8_t *msg, size_t len)
                                 "key schedule failure");
     if (tlsv_engine_send_handshake(e, fin, 4 + hlen) != 0)
         return -1;
+    /* resumption_master_secret over CH..client Finished: the server's
+     * tickets will derive their PSKs from it (session.c) */
+    if (tlsv_tr_add(&c->tr, fin, 4 + hlen) != 0 || tlsv_tr_hash(&c->tr, th) != 0 ||
+        tlsv_ks13_resumption(&c->ks, th, hlen) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "key schedule failure");
+    memcpy(e->res_secret, c->ks.resumption, hlen);
     if (tlsv_tls13_enter_traffic(e, c->marks, c->ks.s_ap, c->ks.c_ap, hlen, c->suite->hash,
                                  c->suite->aead, true) != 0)
         return -1;

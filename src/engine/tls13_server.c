@@ -22,6 +22,7 @@
 #include "engine/msg.h"
 #include "engine/suites.h"
 #include "engine/tls12.h"
+#include "engine/ticket.h"
 #include "engine/tls13.h"
 #include "err.h"
 #include "version.h"
@@ -44,6 +45,7 @@ typedef struct server {
     tlsv_transcript tr;
     tlsv_ks13 ks;
     unsigned marks;
+    bool client_authenticated;   /* by a verified certificate, or a ticket that says so */
 } server;
 
 static server *S(tlsv_engine *e)
@@ -211,6 +213,58 @@ static int send_hrr(tlsv_engine *e, const tlsv_client_hello *ch)
     return 0;
 }
 
+static int send_finished(tlsv_engine *e);
+
+/* Resumption: the first PSK identity that is a usable ticket of this
+ * context (ticket.c), and its binder, which must verify (tls13.c sets the
+ * marks). msg is the whole ClientHello; suite the one chosen. Leaves the
+ * PSK's Early Secret in s->ks. Returns 1 (resumed, *identity set), 0 (a
+ * full handshake), or -1 after tlsv_engine_fail. */
+static int resume(tlsv_engine *e, const tlsv_client_hello *ch, const uint8_t *msg,
+                  const tlsv_suite *suite, size_t *identity)
+{
+    server *s = S(e);
+    tlsv_ticket t;
+    int found = tlsv_tls13_find_ticket(e, ch, suite, identity, &t);
+    if (found != 1)
+        return found;
+    /* the transcript up to the binders: the truncated ClientHello, after
+     * message_hash(CH1) || HRR for a second one (RFC 8446 §4.2.11.2) */
+    size_t truncated = TLSV_HS_HEADER_LEN + ch->psk_binders_offset;
+    uint8_t th[TLSV_HASH_MAX_LEN];
+    int rc;
+    if (s->tr.h) {
+        tlsv_hash_ctx *h = tlsv_hash_dup(s->tr.h);
+        rc = h && tlsv_hash_update(h, msg, truncated) == 0 &&
+                     tlsv_hash_final(h, th, sizeof th) == 0
+                 ? 0
+                 : -1;
+        tlsv_hash_free(h);
+    } else {
+        rc = tlsv_hash(suite->hash, msg, truncated, th, sizeof th) == 0 ? 0 : -1;
+    }
+    if (rc == 0)
+        rc = tlsv_ks13_init(&s->ks, suite->hash, t.psk, t.psk_len);
+    bool peer_cert = t.peer_cert;
+    tlsv_wipe(&t, sizeof t);
+    if (rc != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "key schedule failure (resumption)");
+    tlsv_iter it;
+    tlsv_bytes binder = {NULL, 0};
+    tlsv_iter_init(&it, ch->psk_binders);
+    for (size_t i = 0; i <= *identity; i++)
+        if (!tlsv_iter_psk_binder(&it, &binder))
+            binder = (tlsv_bytes){NULL, 0};
+    if (tlsv_tls13_resume_check_binder(e, &s->ks, th, binder, &s->marks) != 0)
+        return -1;
+    s->client_authenticated = peer_cert;
+    e->resumed = true;
+    if (TLSV_TRACING(e))
+        tlsv_engine_trace(e, -1, "resuming the session of PSK identity %zu", *identity);
+    return 1;
+}
+
 static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
 {
     server *s = S(e);
@@ -248,6 +302,11 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     }
 
     memcpy(e->client_random, ch.random, 32);
+    /* 0-RTT is never accepted: what the client sends with this hello is
+     * skipped (RFC 8446 §4.2.10; engine.c) */
+    if (s->state == S_WAIT_CH && choice.version == TLSV_V_TLS13 &&
+        tlsv_ext_present(ch.present, TLSV_EXTID_EARLY_DATA))
+        e->early_skip = TLSV_MAX_EARLY_DATA_SKIP;
 
     /* 2. SNI, and the application's callback (it may switch the context) */
     if (tlsv_ext_present(ch.present, TLSV_EXTID_SERVER_NAME) && !e->server_name) {
@@ -299,6 +358,24 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
         return tlsv_engine_fail(e, TLSV_R_NO_SUITABLE_KEY_SHARE, TLSV_ALERT_HANDSHAKE_FAILURE,
                                 "no key-exchange group in common with the client");
 
+    /* 3b. resumption: a ticket of ours with psk_dhe_ke (RFC 8446 §4.2.9,
+     * §4.2.11), checked before the hello enters the transcript (the binder
+     * covers the transcript up to the binders) */
+    bool resumed = false;
+    size_t psk_identity = 0;
+    if (!need_hrr && tlsv_ext_present(ch.present, TLSV_EXTID_PRE_SHARED_KEY)) {
+        if (!tlsv_ext_present(ch.present, TLSV_EXTID_PSK_KEY_EXCHANGE_MODES))
+            return tlsv_engine_fail(e, TLSV_R_MISSING_EXTENSION, TLSV_ALERT_MISSING_EXTENSION,
+                                    "the ClientHello offers a pre-shared key without "
+                                    "psk_key_exchange_modes (RFC 8446 §4.2.9)");
+        if (tlsv_u8_contains(ch.psk_key_exchange_modes, TLSV_PSK_DHE_KE)) {
+            int rc = resume(e, &ch, msg, suite, &psk_identity);
+            if (rc < 0)
+                return -1;
+            resumed = rc == 1;
+        }
+    }
+
     s->suite = suite;
     s->group = group;
     s->compat = ch.session_id.n > 0;
@@ -345,6 +422,8 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
         .key_share = true,
         .key_share_group = group,
         .key_share_public = {pub, pub_len},
+        .psk = resumed,
+        .psk_identity = (uint16_t)psk_identity,
     };
     e->version = TLSV_V_TLS13;
     e->suite = suite->id;
@@ -355,7 +434,9 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
         return -1;
     }
     uint8_t th[TLSV_HASH_MAX_LEN];
-    int rc = tlsv_tr_hash(&s->tr, th) == 0 && tlsv_ks13_init(&s->ks, suite->hash, NULL, 0) == 0 &&
+    /* resumed: s->ks holds the PSK's Early Secret already (resume()) */
+    int rc = tlsv_tr_hash(&s->tr, th) == 0 &&
+                     (resumed || tlsv_ks13_init(&s->ks, suite->hash, NULL, 0) == 0) &&
                      tlsv_ks13_handshake(&s->ks, dhe, dhe_len, th, s->ks.hlen) == 0
                  ? 0
                  : -1;
@@ -384,6 +465,8 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     };
     if (emit(e, w_ee, &eep) != 0)
         return -1;
+    if (resumed) /* the PSK authenticates both sides: Finished next (RFC 8446 §2.2) */
+        return send_finished(e);
     if (ctx->verify_mode != TLSV_CERT_NONE) {
         tlsv_certificate_request_params crp = {
             .version = TLSV_V_TLS13,
@@ -410,7 +493,19 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     cv_arg cva = {scheme, {sig, sig_len}};
     if (emit(e, w_cv, &cva) != 0)
         return -1;
-    uint8_t vd[TLSV_HASH_MAX_LEN];
+    if (!s->cert_requested) /* no client authentication asked for */
+        s->marks |= TLSV_MARK_PEER_CERT | TLSV_MARK_PEER_SIG;
+    return send_finished(e);
+}
+
+/* Our Finished, then the application write keys (the server may write at
+ * once); the client's flight comes next. */
+static int send_finished(tlsv_engine *e)
+{
+    server *s = S(e);
+    const tlsv_suite *suite = s->suite;
+    size_t hlen = s->ks.hlen;
+    uint8_t th[TLSV_HASH_MAX_LEN], vd[TLSV_HASH_MAX_LEN];
     if (tlsv_tr_hash(&s->tr, th) != 0 || tlsv_ks13_finished(&s->ks, s->ks.s_hs, th, hlen, vd) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "key schedule failure");
@@ -425,8 +520,6 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     tlsv_engine_keylog(e, "CLIENT_TRAFFIC_SECRET_0", s->ks.c_ap, hlen);
     tlsv_engine_keylog(e, "SERVER_TRAFFIC_SECRET_0", s->ks.s_ap, hlen);
     tlsv_engine_keylog(e, "EXPORTER_SECRET", s->ks.exporter, hlen);
-    if (!s->cert_requested)
-        s->marks |= TLSV_MARK_PEER_CERT | TLSV_MARK_PEER_SIG;
     s->state = s->cert_requested ? S_WAIT_CERT : S_WAIT_FINISHED;
     return 0;
 }
@@ -469,6 +562,7 @@ static int on_certificate_verify(tlsv_engine *e, const uint8_t *msg, size_t len)
                                 "transcript failure");
     if (tlsv_tls13_check_peer_cv(e, msg, len, th, s->ks.hlen, false, &s->marks) != 0)
         return -1;
+    s->client_authenticated = true; /* its chain verified, its signature too */
     if (tlsv_tr_add(&s->tr, msg, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "transcript failure");
@@ -499,6 +593,15 @@ static int on_finished(tlsv_engine *e, const uint8_t *msg, size_t len)
                                 "could not install the application read keys");
     if (tlsv_tls13_enter_traffic(e, s->marks, s->ks.c_ap, s->ks.s_ap, hlen, s->suite->hash,
                                  s->suite->aead, false) != 0)
+        return -1;
+    /* session tickets (ticket.c), from the resumption_master_secret over
+     * CH..client Finished, under the application keys */
+    bool tickets = e->ctx->num_tickets && !(e->ctx->vcfg.options & TLSV_OP_NO_TICKET);
+    if (tickets && (tlsv_tr_add(&s->tr, msg, len) != 0 || tlsv_tr_hash(&s->tr, th) != 0 ||
+                    tlsv_ks13_resumption(&s->ks, th, hlen) != 0))
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "key schedule failure");
+    if (tickets && tlsv_tls13_send_tickets(e, s->ks.resumption, hlen, s->client_authenticated) != 0)
         return -1;
     tlsv_engine_established(e);
     return 0;

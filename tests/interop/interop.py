@@ -333,10 +333,10 @@ def assert_no_sanitizer_report(testcase, proc_or_text, what="tlsv"):
 
 SUMMARY_CLIENT = re.compile(
     r"^tlsv: connected to (?P<target>\S+): (?P<version>\S+) (?P<cipher>\S+) (?P<group>\S+)"
-    r"(?: alpn=(?P<alpn>\S+))?$", re.M)
+    r"(?P<resumed> resumed)?(?: alpn=(?P<alpn>\S+))?$", re.M)
 SUMMARY_SERVER = re.compile(
     r"^tlsv: (?P<peer>127\.0\.0\.1:\d+): (?P<version>TLSv\S+|SSLv3) (?P<cipher>\S+) "
-    r"(?P<group>\S+)(?: alpn=(?P<alpn>\S+))?(?: sni=(?P<sni>\S+))?"
+    r"(?P<group>\S+)(?P<resumed> resumed)?(?: alpn=(?P<alpn>\S+))?(?: sni=(?P<sni>\S+))?"
     r"(?: client-cert=(?P<client_certs>\d+))?$", re.M)
 HANDSHAKE_FAILED = re.compile(r"^tlsv: (?:(?P<peer>127\.0\.0\.1:\d+): )?handshake failed: "
                               r"(?P<reason>[A-Z0-9_]+)(?: \(alert (?P<alert>\w+), "

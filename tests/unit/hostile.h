@@ -884,6 +884,9 @@ static inline tlsv_ctx *hs_ctx(int min, int max, const char *ciphers, hkeys *key
     tlsv_ctx *s = tlsv_ctx_new(TLSV_PROTOCOL_TLS_SERVER, NULL);
     assert_non_null(s);
     assert_int_equal(tlsv_ctx_load_cert_chain(s, hostile_leaf, NULL), 0);
+    /* no TLS 1.3 session tickets: the scenes seal their records to the
+     * client from sequence number 0 of the server's application keys */
+    assert_int_equal(tlsv_ctx_set_num_tickets(s, 0), 0);
     if (min)
         assert_int_equal(tlsv_ctx_set_minimum_version(s, min), 0);
     if (max)

@@ -32,6 +32,7 @@
  */
 #define TLSV_SILENCE_DEPRECATION
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <poll.h>
@@ -50,12 +51,14 @@
 #define CLOSE_TIMEOUT_MS 3000   /* for the peer's close_notify after ours */
 #define WRITE_TIMEOUT_MS 30000  /* a server's reply to a peer that does not read */
 #define REQUEST_TIMEOUT_MS 10000 /* --www: the HTTP request */
+#define TICKET_TIMEOUT_MS 2000   /* a TLS 1.3 session ticket after the handshake */
 
 enum {
     OPT_PROTOCOL = 256, OPT_OPTIONS, OPT_MIN, OPT_MAX, OPT_CERT, OPT_KEY, OPT_CAFILE,
     OPT_VERIFY, OPT_NO_CHECK_HOSTNAME, OPT_SERVERNAME, OPT_ALPN, OPT_CIPHERS,
     OPT_CIPHERSUITES, OPT_GROUPS, OPT_FALLBACK_SCSV, OPT_HANDSHAKE_ONLY, OPT_JSON,
-    OPT_TRACE, OPT_KEYLOG, OPT_PORT, OPT_ONCE, OPT_ECHO, OPT_WWW
+    OPT_TRACE, OPT_KEYLOG, OPT_PORT, OPT_ONCE, OPT_ECHO, OPT_WWW, OPT_SESS_OUT, OPT_SESS_IN,
+    OPT_RECONNECT, OPT_NUM_TICKETS
 };
 
 static const struct option longopts[] = {
@@ -82,6 +85,10 @@ static const struct option longopts[] = {
     {"once", no_argument, NULL, OPT_ONCE},
     {"echo", no_argument, NULL, OPT_ECHO},
     {"www", no_argument, NULL, OPT_WWW},
+    {"sess-out", required_argument, NULL, OPT_SESS_OUT},
+    {"sess-in", required_argument, NULL, OPT_SESS_IN},
+    {"reconnect", required_argument, NULL, OPT_RECONNECT},
+    {"num-tickets", required_argument, NULL, OPT_NUM_TICKETS},
     {"help", no_argument, NULL, 'h'},
     {0, 0, 0, 0},
 };
@@ -101,6 +108,9 @@ struct opts {
     const char *keylog;     /* --keylog FILE */
     int port, once, echo, www;
     const char *target;     /* client: HOST:PORT */
+    const char *sess_out, *sess_in; /* client: --sess-out / --sess-in FILE */
+    int reconnect;          /* client: --reconnect N */
+    int num_tickets;        /* server: --num-tickets N (-1: the default) */
 };
 
 /* ---- options ----------------------------------------------------------- */
@@ -156,6 +166,24 @@ static int parse_args(struct opts *o, int argc, char **argv)
             o->port = (int)p;
             break;
         }
+        case OPT_SESS_OUT: o->sess_out = optarg; break;
+        case OPT_SESS_IN: o->sess_in = optarg; break;
+        case OPT_RECONNECT:
+        case OPT_NUM_TICKETS: {
+            char *end;
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            long max = c == OPT_RECONNECT ? 1000 : 16;
+            if (errno || end == optarg || *end || n < 0 || n > max)
+                return tool_usage_error("--%s takes 0..%ld, not '%s'",
+                                        c == OPT_RECONNECT ? "reconnect" : "num-tickets", max,
+                                        optarg);
+            if (c == OPT_RECONNECT)
+                o->reconnect = (int)n;
+            else
+                o->num_tickets = (int)n;
+            break;
+        }
         case OPT_ONCE: o->once = 1; break;
         case OPT_ECHO: o->echo = 1; break;
         case OPT_WWW: o->www = 1; break;
@@ -183,13 +211,16 @@ static int parse_args(struct opts *o, int argc, char **argv)
     /* options that belong to the other side */
     if (!o->is_server) {
         const char *bad = o->port >= 0 ? "--port" : o->once ? "--once" : o->echo ? "--echo"
-                        : o->www ? "--www" : NULL;
+                        : o->www ? "--www" : o->num_tickets >= 0 ? "--num-tickets" : NULL;
         if (bad)
             return tool_usage_error("%s is an option of tlsv server", bad);
     } else {
         const char *bad = o->servername ? "--servername"
                         : o->no_check_hostname ? "--no-check-hostname"
-                        : o->fallback_scsv ? "--fallback-scsv" : NULL;
+                        : o->fallback_scsv ? "--fallback-scsv"
+                        : o->sess_out ? "--sess-out"
+                        : o->sess_in ? "--sess-in"
+                        : o->reconnect ? "--reconnect" : NULL;
         if (bad)
             return tool_usage_error("%s is an option of tlsv client", bad);
         if (o->echo + o->www + o->handshake_only > 1)
@@ -340,6 +371,8 @@ static int build_ctx(const struct opts *o, tlsv_ctx **out)
         rc = apply_keylog(o, ctx);
     if (!rc && o->trace)
         tlsv_ctx_set_trace_callback(ctx, trace_line, (void *)o);
+    if (!rc && o->num_tickets >= 0 && tlsv_ctx_set_num_tickets(ctx, (size_t)o->num_tickets) != 0)
+        rc = config_failed(o, "--num-tickets", tlsv_ctx_last_error(ctx));
     if (rc) {
         tlsv_ctx_free(ctx);
         return rc;
@@ -475,11 +508,77 @@ static int copy_streams(tlsv_conn *c, int fd, int *stdin_open, int close_at_eof,
 
 /* ---- tlsv client --------------------------------------------------------- */
 
-static int run_client(const struct opts *o, tlsv_ctx *ctx)
+/* Reads until a TLS 1.3 session ticket other than `offered` has arrived
+ * (tickets follow the handshake) or timeout_ms pass; application data read
+ * meanwhile goes to stdout. Returns the connection's session then (a
+ * reference; possibly `offered` itself, when the server sent no new
+ * ticket), or NULL. */
+static tlsv_session *await_session(tlsv_conn *c, int fd, const tlsv_session *offered,
+                                   int timeout_ms)
 {
-    char host[256], port[16];
-    if (net_split_hostport(o->target, host, sizeof host, port, sizeof port) != 0)
-        return tool_usage_error("'%s' is not HOST:PORT", o->target);
+    long long deadline = net_deadline(timeout_ms);
+    while (tlsv_conn_version_number(c) == TLSV_VERSION_TLSv1_3) {
+        tlsv_session *s = tlsv_conn_get_session(c);
+        if (s && s != offered)
+            return s;
+        tlsv_session_free(s);
+        char buf[16384];
+        long r = tlsv_conn_read(c, buf, sizeof buf);
+        if (r > 0) {
+            (void)net_write_all(STDOUT_FILENO, buf, (size_t)r);
+            continue;
+        }
+        if ((r != TLSV_WANT_READ && r != TLSV_WANT_WRITE) || net_wait(fd, (int)r, deadline) != 1)
+            break;
+    }
+    return tlsv_conn_get_session(c);
+}
+
+/* --sess-in FILE: 0 and *out, or the exit status after a message. */
+static int load_session(const char *path, tlsv_session **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "tlsv client: --sess-in %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    static uint8_t buf[70000];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    tlsv_error err;
+    *out = n < sizeof buf ? tlsv_session_from_bytes(buf, n, &err) : NULL;
+    if (!*out) {
+        fprintf(stderr, "tlsv client: --sess-in %s: %s\n", path,
+                n < sizeof buf ? err.message : "the file is too large for a session");
+        return 2;
+    }
+    return 0;
+}
+
+/* --sess-out FILE (mode 0600: the session holds a secret). 0 or 1. */
+static int save_session(const char *path, const tlsv_session *s)
+{
+    size_t n = tlsv_session_to_bytes(s, NULL, 0);
+    uint8_t *buf = malloc(n ? n : 1);
+    int fd = buf ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
+    int rc = fd >= 0 && tlsv_session_to_bytes(s, buf, n) == n && net_write_all(fd, buf, n) == 0
+                 ? 0
+                 : 1;
+    if (rc)
+        fprintf(stderr, "tlsv client: --sess-out %s: %s\n", path,
+                fd < 0 && buf ? strerror(errno) : "could not write the session");
+    if (fd >= 0 && close(fd) != 0)
+        rc = 1;
+    free(buf);
+    return rc;
+}
+
+/* One connection: connects, offers `offer` (may be NULL), runs the
+ * handshake and reports it. 0 with *cp and *fdp set, or the exit status
+ * after the report. */
+static int client_connect(const struct opts *o, tlsv_ctx *ctx, const char *host, const char *port,
+                          tlsv_session *offer, tlsv_conn **cp, int *fdp)
+{
     tlsv_error err;
     tlsv_conn *c = tlsv_conn_new(ctx, TLSV_ROLE_CLIENT, o->servername ? o->servername : host,
                                  &err);
@@ -492,6 +591,8 @@ static int run_client(const struct opts *o, tlsv_ctx *ctx)
         tlsv_conn_free(c);
         return rc;
     }
+    if (offer)
+        (void)tlsv_conn_set_session(c, offer); /* a client before its handshake: cannot fail */
     char addr[300], msg[512];
     int fd = net_connect(host, port, CONNECT_TIMEOUT_MS, addr, sizeof addr, msg, sizeof msg);
     if (fd < 0) {
@@ -503,7 +604,6 @@ static int run_client(const struct opts *o, tlsv_ctx *ctx)
         tlsv_conn_free(c);
         return 1;
     }
-    int status = 0;
     tlsv_conn_set_fd(c, fd);
     int hs = tio_handshake(c, fd, net_deadline(HANDSHAKE_TIMEOUT_MS));
     if (hs != 0) {
@@ -516,26 +616,85 @@ static int run_client(const struct opts *o, tlsv_ctx *ctx)
         print_error("", "handshake failed", &err);
         if (o->json)
             json_failure(stdout, &err);
-        status = 1;
-        goto out;
+        tlsv_conn_free(c);
+        close(fd);
+        return 1;
     }
     char summary[512];
     describe_connection(c, 0, summary, sizeof summary);
     fprintf(stderr, "tlsv: connected to %s: %s\n", o->target, summary);
     if (o->json)
         json_connection(stdout, c, addr, 0);
-    if (o->handshake_only) {
-        if (tio_shutdown(c, fd, net_deadline(CLOSE_TIMEOUT_MS)) == TIO_ERROR) {
-            print_error("", "closing failed", tlsv_conn_last_error(c));
-            status = 1;
-        }
-        goto out;
+    *cp = c;
+    *fdp = fd;
+    return 0;
+}
+
+/* The client: one connection, or with --reconnect N that many more, each
+ * offering the latest session (every connection but the last closes after
+ * its handshake and the wait for a ticket). --sess-in offers a saved
+ * session to the first; --sess-out saves the last session. */
+static int run_client(const struct opts *o, tlsv_ctx *ctx)
+{
+    char host[256], port[16];
+    if (net_split_hostport(o->target, host, sizeof host, port, sizeof port) != 0)
+        return tool_usage_error("'%s' is not HOST:PORT", o->target);
+    tlsv_session *sess = NULL;
+    if (o->sess_in) {
+        int rc = load_session(o->sess_in, &sess);
+        if (rc)
+            return rc;
     }
-    int stdin_open = 1;
-    status = copy_streams(c, fd, &stdin_open, 1, "");
-out:
-    tlsv_conn_free(c);
-    close(fd);
+    int status = 0, resumed = 0, count = 0;
+    for (int i = 0; i <= o->reconnect && status == 0; i++) {
+        tlsv_conn *c = NULL;
+        int fd = -1;
+        status = client_connect(o, ctx, host, port, sess, &c, &fd);
+        if (status)
+            break;
+        count++;
+        int reused = tlsv_conn_session_reused(c);
+        resumed += reused;
+        if (o->reconnect || o->sess_in)
+            fprintf(stderr, "tlsv: connection %d of %d: %s\n", i + 1, o->reconnect + 1,
+                    reused ? "resumed" : "full");
+        int last = i == o->reconnect;
+        if (!last || o->handshake_only) {
+            if (!last || o->sess_out) {
+                tlsv_session *next = await_session(c, fd, sess, TICKET_TIMEOUT_MS);
+                if (next) {
+                    tlsv_session_free(sess);
+                    sess = next;
+                }
+            }
+            if (tio_shutdown(c, fd, net_deadline(CLOSE_TIMEOUT_MS)) == TIO_ERROR) {
+                print_error("", "closing failed", tlsv_conn_last_error(c));
+                status = 1;
+            }
+        } else {
+            int stdin_open = 1;
+            status = copy_streams(c, fd, &stdin_open, 1, "");
+            tlsv_session *next = tlsv_conn_get_session(c);
+            if (next) {
+                tlsv_session_free(sess);
+                sess = next;
+            }
+        }
+        tlsv_conn_free(c);
+        close(fd);
+    }
+    if (o->sess_out) {
+        if (!sess) {
+            fprintf(stderr, "tlsv client: --sess-out %s: the server sent no session ticket\n",
+                    o->sess_out);
+            status = status ? status : 1;
+        } else if (save_session(o->sess_out, sess) != 0) {
+            status = status ? status : 1;
+        }
+    }
+    if (o->json && o->reconnect)
+        printf("{\"reconnects\":%d,\"resumed\":%d}\n", count ? count - 1 : 0, resumed);
+    tlsv_session_free(sess);
     return status;
 }
 
@@ -577,7 +736,7 @@ static void printable_line(const char *s, size_t n, char *buf, size_t len)
  * connection, closes. */
 static int serve_www(tlsv_conn *c, int fd, const char *peer, const char *prefix)
 {
-    static char req[8192];
+    char req[8192]; /* per connection: connections run in threads */
     size_t used = 0;
     long long deadline = net_deadline(REQUEST_TIMEOUT_MS);
     int peer_closed = 0;
@@ -803,6 +962,7 @@ int tool_connect_command(const char *cmd, int argc, char **argv)
     o.protocol = o.is_server ? TLSV_PROTOCOL_TLS_SERVER : TLSV_PROTOCOL_TLS_CLIENT;
     o.verify = -1;
     o.port = -1;
+    o.num_tickets = -1;
     int rc = parse_args(&o, argc, argv);
     if (rc)
         return rc;

@@ -40,6 +40,7 @@ void json_connection(FILE *out, const tlsv_conn *c, const char *peer, int server
     json_string_or_null(out, tlsv_conn_alpn_selected(c));
     fputs(",\"peer\":", out);
     json_string_or_null(out, peer);
+    fprintf(out, ",\"resumed\":%s", tlsv_conn_session_reused(c) ? "true" : "false");
     if (server_side) {
         fputs(",\"sni\":", out);
         json_string_or_null(out, tlsv_conn_server_name(c));
@@ -74,6 +75,12 @@ void describe_connection(const tlsv_conn *c, int server_side, char *buf, size_t 
     if (n < 0 || (size_t)n >= len)
         return;
     size_t used = (size_t)n;
+    if (tlsv_conn_session_reused(c)) {
+        n = snprintf(buf + used, len - used, " resumed");
+        if (n < 0 || (size_t)n >= len - used)
+            return;
+        used += (size_t)n;
+    }
     if (alpn) {
         n = snprintf(buf + used, len - used, " alpn=%s", alpn);
         if (n < 0 || (size_t)n >= len - used)

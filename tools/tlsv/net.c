@@ -182,7 +182,10 @@ int net_listen_loopback(int port, int *bound, char *msg, size_t msglen)
         close(fd);
         return -1;
     }
-    if (listen(fd, 64) != 0 || getsockname(fd, (struct sockaddr *)&sin, &sl) != 0) {
+    /* SOMAXCONN (the kernel caps it at net.core.somaxconn): with 64, 200
+     * clients connecting at once overflowed the accept queue -- SYNs dropped,
+     * connects delayed by retransmission (1 s, 3 s, ...), see tests/load */
+    if (listen(fd, SOMAXCONN) != 0 || getsockname(fd, (struct sockaddr *)&sin, &sl) != 0) {
         snprintf(msg, msglen, "cannot listen on 127.0.0.1:%d: %s", port, strerror(errno));
         close(fd);
         return -1;

@@ -75,7 +75,7 @@ void net_local_error(tlsv_error *err, tlsv_reason reason, const char *fmt, ...)
 void json_string_or_null(FILE *out, const char *s);
 
 /* One JSON object (and a newline) describing an established connection:
- * {"version":..,"cipher":..,"group":..,"alpn":..,"peer":..[,"sni":..]}. The
+ * {"version":..,"cipher":..,"group":..,"alpn":..,"peer":..,"resumed":..[,"sni":..]}. The
  * server side adds "sni" and "client_certificates". */
 void json_connection(FILE *out, const tlsv_conn *c, const char *peer, int server_side);
 
@@ -84,7 +84,7 @@ void json_connection(FILE *out, const tlsv_conn *c, const char *peer, int server
 void json_failure(FILE *out, const tlsv_error *err);
 
 /* The summary of an established connection, without "tlsv: " and newline:
- * "VERSION CIPHER GROUP[ alpn=PROTO]", e.g. "TLSv1.3 TLS_AES_128_GCM_SHA256
+ * "VERSION CIPHER GROUP[ resumed][ alpn=PROTO]", e.g. "TLSv1.3 TLS_AES_128_GCM_SHA256
  * x25519 alpn=h2" (GROUP "none" if there is none); a server adds
  * "[ sni=NAME][ client-cert=N]" (the SNI received, the client's chain length). */
 void describe_connection(const tlsv_conn *c, int server_side, char *buf, size_t len);
