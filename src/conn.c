@@ -275,7 +275,17 @@ long tlsv_conn_read(tlsv_conn *c, void *buf, size_t len)
         got += tlsv_engine_read_app(c->e, out + got, len - got);
         if (got == len || c->e->close_notify_received)
             return (long)got;
-        if (tlsv_engine_advance(c->e) != 0) {
+        /* the next records' plaintext may go straight to the caller's buffer */
+        c->e->direct = out + got;
+        c->e->direct_cap = len - got;
+        c->e->direct_got = 0;
+        int arc = tlsv_engine_advance(c->e);
+        got += c->e->direct_got;
+        c->e->direct = NULL;
+        c->e->direct_cap = c->e->direct_got = 0;
+        if (got == len)
+            return (long)got;
+        if (arc != 0) {
             (void)flush(c);
             return got ? (long)got : -1; /* a failure shows at the next call */
         }

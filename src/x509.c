@@ -319,8 +319,12 @@ static void classify_key(EVP_PKEY *pk, tlsv_x509_key_type *type, int *bits)
     ERR_clear_error();
 }
 
-/* Appends x (taking ownership of it, also on failure). */
-static int chain_push(tlsv_x509_chain *c, X509 *x, tlsv_error *err)
+/* Appends x (taking ownership of it, also on failure). `wire`, if not
+ * NULL, is the encoding x was parsed from, kept as the certificate's DER
+ * (libcrypto's re-encoding can differ from a peer's bytes, e.g. in a BIT
+ * STRING's unused bits); otherwise the DER is libcrypto's encoding. */
+static int chain_push(tlsv_x509_chain *c, X509 *x, const uint8_t *wire, size_t wire_len,
+                      tlsv_error *err)
 {
     if (c->n == c->cap) {
         size_t ncap = c->cap ? c->cap * 2 : 4;
@@ -334,8 +338,15 @@ static int chain_push(tlsv_x509_chain *c, X509 *x, tlsv_error *err)
         c->cap = ncap;
     }
     unsigned char *der = NULL;
-    int dlen = i2d_X509(x, &der);
-    if (dlen <= 0) {
+    size_t dlen = 0;
+    if (wire) {
+        der = OPENSSL_memdup(wire, wire_len);
+        dlen = wire_len;
+    } else {
+        int n = i2d_X509(x, &der);
+        dlen = n > 0 ? (size_t)n : 0;
+    }
+    if (dlen == 0 || !der) {
         X509_free(x);
         set_oom(err, "encoding a certificate");
         return -1;
@@ -359,7 +370,7 @@ static int chain_push(tlsv_x509_chain *c, X509 *x, tlsv_error *err)
     }
     c->certs[c->n].x509 = x;
     c->certs[c->n].der = der;
-    c->certs[c->n].der_len = (size_t)dlen;
+    c->certs[c->n].der_len = dlen;
     c->n++;
     ERR_clear_error();
     return 0;
@@ -402,7 +413,7 @@ int tlsv_x509_chain_append_der(tlsv_x509_chain *chain, const uint8_t *der, size_
                      index, (size_t)(der + len - p));
         return -1;
     }
-    return chain_push(chain, x, err);
+    return chain_push(chain, x, der, len, err);
 }
 
 tlsv_x509_chain *tlsv_x509_chain_from_der(const tlsv_x509_der *certs, size_t n, tlsv_error *err)
@@ -436,7 +447,7 @@ static tlsv_x509_chain *chain_from_stack(STACK_OF(X509) *certs, tlsv_error *err)
     for (int i = 0; i < n; i++) {
         X509 *x = sk_X509_value(certs, i);
         sk_X509_set(certs, i, NULL); /* ownership moves to chain_push */
-        if (chain_push(c, x, err) < 0) {
+        if (chain_push(c, x, NULL, 0, err) < 0) {
             sk_X509_pop_free(certs, X509_free); /* X509_free(NULL) is a no-op */
             tlsv_x509_chain_free(c);
             return NULL;
@@ -1279,7 +1290,7 @@ int tlsv_x509_generate_self_signed(const char *common_name, tlsv_x509_chain **ch
         if (ok) {
             X509 *leaf = x;
             x = NULL; /* chain_push owns it now, also on failure */
-            ok = chain_push(c, leaf, err) == 0;
+            ok = chain_push(c, leaf, NULL, 0, err) == 0;
         }
     }
     EVP_PKEY_free(key);

@@ -306,6 +306,15 @@ int tlsv_aead_open(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
                    const uint8_t *in, size_t in_len,
                    uint8_t *out, size_t out_cap, size_t *out_len);
 
+/* As tlsv_aead_open, the plaintext split over two buffers: its first `first`
+ * bytes to out, the rest to out2 (which may be NULL when there is no rest).
+ * Lets a TLS 1.3 record's content land in the reader's buffer while its
+ * content type and padding go to a scratch buffer. Same errors; on failure
+ * both buffers are zeroed. */
+int tlsv_aead_open_split(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
+                         const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t in_len,
+                         uint8_t *out, size_t first, uint8_t *out2, size_t *out_len);
+
 /* Releases a context (NULL is a no-op); the key schedule is wiped. */
 void tlsv_aead_free(tlsv_aead_ctx *ctx);
 

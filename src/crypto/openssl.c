@@ -876,9 +876,11 @@ int tlsv_aead_seal_typed(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_
                            out_cap, out_len);
 }
 
-int tlsv_aead_open(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
-                   const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t in_len,
-                   uint8_t *out, size_t out_cap, size_t *out_len)
+/* Opens in[0..in_len) = ciphertext || tag: the first `first` plaintext bytes
+ * go to out, the rest (if any) to out2. */
+static int aead_open_split(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
+                           const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t in_len,
+                           uint8_t *out, size_t first, uint8_t *out2, size_t *out_len)
 {
     int rc = aead_args(ctx, nonce, nonce_len, aad, aad_len, in, in_len, out, out_len);
     if (rc != TLSV_CRYPTO_OK)
@@ -887,15 +889,16 @@ int tlsv_aead_open(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
     if (in_len < TLSV_AEAD_TAG_LEN)
         return TLSV_CRYPTO_EINVAL;
     size_t ct_len = in_len - TLSV_AEAD_TAG_LEN;
-    if (out_cap < ct_len)
-        return TLSV_CRYPTO_ENOSPC;
-    if (bad_overlap(in, in_len, out, ct_len))
+    if (first > ct_len || (first < ct_len && out2 == NULL) || ct_len > INT_MAX)
+        return TLSV_CRYPTO_EINVAL;
+    size_t rest = ct_len - first;
+    if (bad_overlap(in, in_len, out, first) || bad_overlap(in, in_len, out2, rest))
         return TLSV_CRYPTO_EINVAL;
     /* Copy the tag first: with in-place decryption the buffer is rewritten. */
     uint8_t tag[TLSV_AEAD_TAG_LEN];
     memcpy(tag, in + ct_len, sizeof(tag));
     EVP_CIPHER_CTX *c = ctx->c;
-    int n = 0, fin = 0;
+    int n = 0, m = 0, fin = 0;
     OSSL_PARAM p[] = {
         OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, sizeof(tag)),
         OSSL_PARAM_construct_end()};
@@ -906,15 +909,18 @@ int tlsv_aead_open(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
         goto err;
     }
     n = 0;
-    if (ct_len > 0 && EVP_DecryptUpdate(c, out, &n, in, (int)ct_len) != 1) {
+    if ((first > 0 && EVP_DecryptUpdate(c, out, &n, in, (int)first) != 1) ||
+        (rest > 0 && EVP_DecryptUpdate(c, out2, &m, in + first, (int)rest) != 1) ||
+        (size_t)n != first || (size_t)m != rest) {
         rc = TLSV_CRYPTO_EINTERNAL;
         goto err;
     }
-    if (EVP_DecryptFinal_ex(c, out + n, &fin) != 1) {
+    uint8_t none[16];
+    if (EVP_DecryptFinal_ex(c, none, &fin) != 1) {
         rc = TLSV_CRYPTO_EVERIFY; /* the tag does not match */
         goto err;
     }
-    if ((size_t)n + (size_t)fin != ct_len) {
+    if (fin != 0) {
         rc = TLSV_CRYPTO_EINTERNAL;
         goto err;
     }
@@ -922,8 +928,32 @@ int tlsv_aead_open(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
     return TLSV_CRYPTO_OK;
 err:
     /* Never release unauthenticated plaintext. */
-    tlsv_wipe(out, ct_len);
+    tlsv_wipe(out, first);
+    if (out2)
+        tlsv_wipe(out2, rest);
     return fail(rc);
+}
+
+int tlsv_aead_open(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
+                   const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t in_len,
+                   uint8_t *out, size_t out_cap, size_t *out_len)
+{
+    if (in_len >= TLSV_AEAD_TAG_LEN && out_cap < in_len - TLSV_AEAD_TAG_LEN) {
+        if (out_len)
+            *out_len = 0;
+        return TLSV_CRYPTO_ENOSPC;
+    }
+    return aead_open_split(ctx, nonce, nonce_len, aad, aad_len, in, in_len, out,
+                           in_len >= TLSV_AEAD_TAG_LEN ? in_len - TLSV_AEAD_TAG_LEN : 0, NULL,
+                           out_len);
+}
+
+int tlsv_aead_open_split(tlsv_aead_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
+                         const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t in_len,
+                         uint8_t *out, size_t first, uint8_t *out2, size_t *out_len)
+{
+    return aead_open_split(ctx, nonce, nonce_len, aad, aad_len, in, in_len, out, first, out2,
+                           out_len);
 }
 
 void tlsv_aead_free(tlsv_aead_ctx *ctx)

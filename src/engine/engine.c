@@ -550,10 +550,21 @@ int tlsv_engine_advance(tlsv_engine *e)
             type = TLSV_CT_ALERT;
             pt = body;
             n = 2;
-        } else if (tlsv_rec_open(&e->rd, hdr, body, len, &type, &pt, &n, &rerr) != 0) {
+        } else if (tlsv_rec_open_into(&e->rd, hdr, body, len,
+                                      e->state == TLSV_ES_ESTABLISHED ? e->direct : NULL,
+                                      e->direct_cap, &type, &pt, &n, &rerr) != 0) {
             if (skip_early_data(e, hdr[0], len))
                 continue;
             return tlsv_engine_fail_err(e, &rerr);
+        }
+        bool direct = e->direct && pt == e->direct;
+        if (direct && type != TLSV_CT_APPLICATION_DATA) {
+            /* not data after all (a post-handshake message, an alert): back
+             * into the input buffer, handled as usual */
+            memcpy(body, pt, n);
+            tlsv_wipe(pt, n);
+            pt = body;
+            direct = false;
         }
         switch (type) {
         case TLSV_CT_HANDSHAKE:
@@ -603,6 +614,12 @@ int tlsv_engine_advance(tlsv_engine *e)
             }
             e->warnings_in_row = 0;
             e->key_updates_in_row = 0;
+            if (direct) { /* already in the reader's buffer */
+                e->direct += n;
+                e->direct_cap -= n;
+                e->direct_got += n;
+                break;
+            }
             e->app_off = (size_t)(pt - e->in); /* read in place: no copy */
             e->app_len = e->app_off + n;
             break;

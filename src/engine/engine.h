@@ -86,6 +86,11 @@ struct tlsv_engine {
     /* application data received and not yet read: in[app_off..app_len), the
      * plaintext of one record, decrypted in place (app_off == app_len: none) */
     size_t app_off, app_len;
+    /* set by the reader for one tlsv_engine_advance(): where application
+     * data may be decrypted directly (direct[0..direct_cap)); direct_got
+     * counts what was put there */
+    uint8_t *direct;
+    size_t direct_cap, direct_got;
 
     /* closure */
     bool close_notify_sent, close_notify_received;

@@ -296,8 +296,14 @@ static int seal13(tlsv_rec_dir *d, uint8_t type, const uint8_t *pt, size_t n, tl
     return tlsv_wr_commit(out, total) ? 0 : -1;
 }
 
+/* Opens a TLS 1.3 record: in place (dst NULL), or into dst[0..dst_cap)
+ * with at most TAIL_MAX bytes of it -- the content type and padding, or the
+ * end of a record too long for dst -- in a scratch tail. *pt is dst when the
+ * whole content fits there, else body (the plaintext then moved there). */
+#define TAIL_MAX 256
 static int open13(tlsv_rec_dir *d, const uint8_t hdr[TLSV_REC_HEADER], uint8_t *body, size_t len,
-                  uint8_t *type, uint8_t **pt, size_t *pt_len, tlsv_error *err)
+                  uint8_t *dst, size_t dst_cap, uint8_t *type, uint8_t **pt, size_t *pt_len,
+                  tlsv_error *err)
 {
     if (hdr[0] != TLSV_CT_APPLICATION_DATA) {
         tlsv_err_set(err, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
@@ -318,11 +324,19 @@ static int open13(tlsv_rec_dir *d, const uint8_t hdr[TLSV_REC_HEADER], uint8_t *
                      "an encrypted record of %zu bytes is too short to authenticate", len);
         return -1;
     }
+    size_t total = len - TLSV_AEAD_TAG_LEN;
+    uint8_t *out = body, tail[TAIL_MAX];
+    size_t first = total;
+    if (dst && dst_cap + TAIL_MAX >= total) {
+        out = dst;
+        first = total < dst_cap ? total : dst_cap;
+    }
+    size_t rest = total - first;
     uint8_t nonce[TLSV_AEAD_NONCE_LEN];
     nonce13(d, nonce);
     size_t n = 0;
-    if (tlsv_aead_open(d->aead, nonce, sizeof nonce, hdr, TLSV_REC_HEADER, body, len, body, len,
-                       &n) != 0) {
+    if (tlsv_aead_open_split(d->aead, nonce, sizeof nonce, hdr, TLSV_REC_HEADER, body, len, out,
+                             first, rest ? tail : NULL, &n) != 0) {
         tlsv_err_set(err, TLSV_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC, TLSV_ALERT_BAD_RECORD_MAC,
                      TLSV_SIDE_LOCAL,
                      "a record failed authentication (wrong key, or modified on the way)");
@@ -331,23 +345,42 @@ static int open13(tlsv_rec_dir *d, const uint8_t hdr[TLSV_REC_HEADER], uint8_t *
     d->seq++;
     d->records++;
     /* strip the zero padding; the last non-zero byte is the content type */
-    while (n > 0 && body[n - 1] == 0)
+    while (n > first && tail[n - 1 - first] == 0)
+        n--;
+    while (n > 0 && n <= first && out[n - 1] == 0)
         n--;
     if (n == 0) {
         tlsv_err_set(err, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
                      TLSV_SIDE_LOCAL, "a protected record held no content type (all padding)");
         return -1;
     }
-    *type = body[n - 1];
+    *type = n > first ? tail[n - 1 - first] : out[n - 1];
     n--;
     if (n > TLSV_REC_MAX_PLAINTEXT) {
         tlsv_err_set(err, TLSV_R_RECORD_OVERFLOW, TLSV_ALERT_RECORD_OVERFLOW, TLSV_SIDE_LOCAL,
                      "a decrypted record of %zu bytes exceeds 2^14", n);
         return -1;
     }
-    *pt = body;
+    if (n > first) { /* the content does not fit dst: it goes back into body */
+        memcpy(body, out, first);
+        memcpy(body + first, tail, n - first);
+        tlsv_wipe(out, first);
+        out = body;
+    }
+    if (rest)
+        tlsv_wipe(tail, rest);
+    *pt = out;
     *pt_len = n;
     return 0;
+}
+
+int tlsv_rec_open_into(tlsv_rec_dir *d, const uint8_t hdr[TLSV_REC_HEADER], uint8_t *body,
+                       size_t len, uint8_t *dst, size_t dst_cap, uint8_t *type, uint8_t **pt,
+                       size_t *pt_len, tlsv_error *err)
+{
+    if (d->kind == TLSV_REC_TLS13 && dst)
+        return open13(d, hdr, body, len, dst, dst_cap, type, pt, pt_len, err);
+    return tlsv_rec_open(d, hdr, body, len, type, pt, pt_len, err);
 }
 
 /* ======================================================================
@@ -758,7 +791,7 @@ int tlsv_rec_open(tlsv_rec_dir *d, const uint8_t hdr[TLSV_REC_HEADER], uint8_t *
         return 0;
     }
     if (d->kind == TLSV_REC_TLS13)
-        return open13(d, hdr, body, len, type, pt, pt_len, err);
+        return open13(d, hdr, body, len, NULL, 0, type, pt, pt_len, err);
 
     /* TLS 1.0-1.2 (and SSL 3.0) protected records */
     if (len > TLSV_REC_MAX_CIPHERTEXT_12) {

@@ -150,4 +150,15 @@ int tlsv_rec_seal(tlsv_rec_dir *d, uint8_t type, uint16_t version, const uint8_t
 int tlsv_rec_open(tlsv_rec_dir *d, const uint8_t hdr[TLSV_REC_HEADER], uint8_t *body, size_t len,
                   uint8_t *type, uint8_t **pt, size_t *pt_len, tlsv_error *err);
 
+/* As tlsv_rec_open, but a TLS 1.3 record is decrypted into dst[0..dst_cap)
+ * instead of in place (its content type and padding, up to 256 bytes, may
+ * land in a scratch buffer): the engine hands an application's read buffer
+ * down so that bulk data lands where it is read, with no copy. *pt points
+ * into dst when the whole content fit there, whatever its type; otherwise the
+ * plaintext was moved into body and *pt points there. Other record kinds, and
+ * a dst more than 256 bytes too small, open in place. */
+int tlsv_rec_open_into(tlsv_rec_dir *d, const uint8_t hdr[TLSV_REC_HEADER], uint8_t *body,
+                       size_t len, uint8_t *dst, size_t dst_cap, uint8_t *type, uint8_t **pt,
+                       size_t *pt_len, tlsv_error *err);
+
 #endif /* TLSV_RECORD_H */
