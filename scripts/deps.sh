@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libssl-dev)
-test_pkgs=(libcmocka-dev libjansson-dev openssl gnutls-bin curl python3 tshark)
+test_pkgs=(libcmocka-dev libjansson-dev openssl gnutls-bin curl python3 tshark clang libclang-rt-14-dev valgrind)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -921,7 +922,17 @@ static int run_server(const struct opts *o, tlsv_ctx *ctx)
         char peer[300];
         int fd = net_accept(lfd, peer, sizeof peer);
         if (fd < 0) {
-            fprintf(stderr, "tlsv: accept failed: %s\n", strerror(errno));
+            int e = errno;
+            if (e == EINTR || e == ECONNABORTED)
+                continue;
+            if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+                /* out of descriptors or memory for now: the connections being
+                 * served will give some back; keep serving them, try again */
+                fprintf(stderr, "tlsv: accept failed: %s (retrying)\n", strerror(e));
+                nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000}, NULL);
+                continue;
+            }
+            fprintf(stderr, "tlsv: accept failed: %s\n", strerror(e));
             close(lfd);
             return 1;
         }
