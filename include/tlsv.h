@@ -604,6 +604,34 @@ TLSV_API long tlsv_conn_write(tlsv_conn *conn, const void *buf, size_t len);
  * returns 0 -- TLSV_WANT_WRITE, or -1. Writing after shutdown fails. */
 TLSV_API int tlsv_conn_shutdown(tlsv_conn *conn);
 
+/* TLS 1.3 KeyUpdate (RFC 8446 §4.6.3, §7.2; Python has none, OpenSSL:
+ * SSL_key_update). On an established TLS 1.3 connection: queues a
+ * KeyUpdate message -- behind any handshake output still pending, such as
+ * a server's session tickets -- under the current write keys, then
+ * switches our write keys to the next generation (traffic secret N+1 =
+ * HKDF-Expand-Label(secret N, "traffic upd", "", Hash.length)); everything
+ * written afterwards is under the new keys. With request_peer_update
+ * non-zero the message is update_requested: the peer answers with a
+ * KeyUpdate of its own, which tlsv_conn_read() processes (the peer's
+ * records before it are still read under its old keys). In memory mode
+ * take the output as usual; in fd mode it is sent now (on a non-blocking
+ * fd that cannot take it all, the rest goes with the next call that
+ * sends, e.g. tlsv_conn_write(conn, "", 0)).
+ *
+ * tlsv answers a peer's update_requested with one update_not_requested,
+ * before its next application data -- or not at all when its write keys
+ * already changed after the last data it sent (one update serves every
+ * request that came meanwhile). And before the 2^23rd record under one
+ * write key (RFC 8446 §5.5: AES-GCM's limit is 2^24.5) it sends a
+ * KeyUpdate by itself. Limits on what the peer may send: docs/limits.md.
+ *
+ * Returns 0, or -1 with the reason in tlsv_conn_last_error():
+ * INVALID_ARGUMENT, the connection unchanged, before the handshake is
+ * complete, on a TLS 1.0-1.2 connection, or after tlsv_conn_shutdown();
+ * an earlier failure of the connection stays its error; a transport
+ * failure in fd mode is SYSCALL. */
+TLSV_API int tlsv_conn_key_update(tlsv_conn *conn, int request_peer_update);
+
 /* After the handshake: the negotiated version as Python's version()
  * ("TLSv1.3", ...) or NULL before; its number; the cipher suite's IANA /
  * OpenSSL name; the key-exchange group ("x25519", "P-256", ...); the ALPN

@@ -24,6 +24,8 @@ struct tlsv_conn {
     size_t write_done;     /* bytes of the pending tlsv_conn_write already queued */
     size_t input_want;     /* room handed out by tlsv_conn_input_buffer, not yet committed */
     tlsv_error io_err;     /* transport errors (the engine's record covers the rest) */
+    tlsv_error usage_err;  /* a call refused in this state (tlsv_conn_key_update): shown
+                              while neither of the others holds an error */
 };
 
 tlsv_conn *tlsv_conn_new(tlsv_ctx *ctx, tlsv_role role, const char *server_hostname,
@@ -43,6 +45,7 @@ tlsv_conn *tlsv_conn_new(tlsv_ctx *ctx, tlsv_role role, const char *server_hostn
     }
     c->e->conn = c;
     tlsv_err_clear(&c->io_err);
+    tlsv_err_clear(&c->usage_err);
     return c;
 }
 
@@ -58,7 +61,10 @@ const tlsv_error *tlsv_conn_last_error(const tlsv_conn *c)
 {
     if (!c)
         return NULL;
-    return c->io_err.reason != TLSV_R_OK ? &c->io_err : &c->e->err;
+    if (c->io_err.reason != TLSV_R_OK)
+        return &c->io_err;
+    return c->e->err.reason != TLSV_R_OK || c->usage_err.reason == TLSV_R_OK ? &c->e->err
+                                                                             : &c->usage_err;
 }
 
 /* ---- memory mode ---------------------------------------------------------- */
@@ -357,6 +363,39 @@ int tlsv_conn_shutdown(tlsv_conn *c)
     }
     /* done only when the peer closed too and everything it sent was read */
     return c->e->close_notify_received && tlsv_engine_app_pending(c->e) == 0 ? 0 : 1;
+}
+
+/* ---- TLS 1.3 KeyUpdate ---------------------------------------------------- */
+
+int tlsv_conn_key_update(tlsv_conn *c, int request_peer_update)
+{
+    if (!c)
+        return -1;
+    tlsv_engine *e = c->e;
+    const char *why = NULL;
+    if (e->state == TLSV_ES_FAILED)
+        return -1; /* the failure's own record stays */
+    if (e->state != TLSV_ES_ESTABLISHED)
+        why = "the handshake is not complete";
+    else if (e->version < TLSV_V_TLS13)
+        why = "KeyUpdate exists only in TLS 1.3 and this connection is not TLS 1.3";
+    else if (e->close_notify_sent)
+        why = "our close_notify is sent: nothing more is written under any key";
+    if (why) {
+        tlsv_err_set(&c->usage_err, TLSV_R_INVALID_ARGUMENT, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "cannot update the keys: %s", why);
+        return -1;
+    }
+    if (tlsv_engine_key_update(e, request_peer_update != 0) != 0)
+        return failed(c);
+    tlsv_err_clear(&c->usage_err);
+    int rc = flush(c);
+    return rc == -1 ? -1 : 0; /* WANT_WRITE: the rest goes with the next call that sends */
+}
+
+tlsv_engine *tlsv_conn_engine(tlsv_conn *c)
+{
+    return c ? c->e : NULL;
 }
 
 /* ---- what was negotiated -------------------------------------------------- */

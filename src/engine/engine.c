@@ -49,6 +49,7 @@ tlsv_engine *tlsv_engine_new(tlsv_ctx *ctx, tlsv_role role, const char *server_n
     e->role = role;
     e->ctx = tlsv_ctx_ref(ctx);
     e->plain_version = TLSV_V_TLS10;
+    e->ku_threshold = TLSV_KEY_UPDATE_AFTER_RECORDS;
     tlsv_err_clear(&e->err);
     if (server_name && role == TLSV_ROLE_CLIENT) {
         e->server_name = strdup(server_name);
@@ -370,15 +371,30 @@ static int post_handshake(tlsv_engine *e, uint8_t type, const uint8_t *msg, size
             tlsv_rec_dir_set13(&e->rd, e->aead, e->hash, e->rd_secret, e->secret_len) != 0)
             return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                     "KeyUpdate: could not derive the next read keys");
-        if (msg[4] == 1) { /* update_requested: answer with our own update */
-            static const uint8_t ku[5] = {24, 0, 0, 1, 0};
-            if (tlsv_engine_send_handshake(e, ku, sizeof ku) != 0)
-                return -1;
-            if (tlsv_ks13_update(e->hash, e->wr_secret, e->secret_len) != 0)
-                return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
-                                        "KeyUpdate: could not derive the next write keys");
-            if (tlsv_engine_set_write13(e, e->aead, e->hash, e->wr_secret, e->secret_len) != 0)
-                return -1;
+        if (msg[4] == 1) {
+            /* update_requested: answer with our own update, not requesting
+             * one (§4.6.3) -- unless our write keys already changed after
+             * the last application data we sent (our own update, or the
+             * answer to an earlier request): what we send next is under a
+             * key that has protected no data yet, so one update answers
+             * all the requests that came meanwhile, and crossing requests
+             * do not ping-pong. Answers without application data from the
+             * peer between are limited as the KeyUpdates themselves. */
+            if (e->close_notify_sent)
+                return 0; /* we send nothing more: no keys to update */
+            if (e->ku_sent_idle) {
+                if (TLSV_TRACING(e))
+                    tlsv_engine_trace(e, -1, "KeyUpdate request: our write keys changed since "
+                                             "our last data; no second update");
+                return 0;
+            }
+            if (++e->ku_answers_in_row > TLSV_MAX_KEY_UPDATES_IN_ROW)
+                return tlsv_engine_fail(e, TLSV_R_TOO_MANY_WARN_ALERTS,
+                                        TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                        "more than %d KeyUpdate requests answered without "
+                                        "application data from the peer",
+                                        TLSV_MAX_KEY_UPDATES_IN_ROW);
+            return tlsv_engine_key_update(e, false);
         }
         return 0;
     }
@@ -614,6 +630,7 @@ int tlsv_engine_advance(tlsv_engine *e)
             }
             e->warnings_in_row = 0;
             e->key_updates_in_row = 0;
+            e->ku_answers_in_row = 0;
             if (direct) { /* already in the reader's buffer */
                 e->direct += n;
                 e->direct_cap -= n;
@@ -669,10 +686,55 @@ int tlsv_engine_write_app(tlsv_engine *e, const uint8_t *data, size_t len)
         }
         return 0;
     }
+    if (e->wr.kind == TLSV_REC_TLS13) {
+        /* RFC 8446 §5.5: a KeyUpdate of our own before the next record
+         * once ku_threshold records went out under the current key */
+        while (len > 0) {
+            size_t n = len > TLSV_REC_MAX_PLAINTEXT ? TLSV_REC_MAX_PLAINTEXT : len;
+            if (e->wr.records >= e->ku_threshold) {
+                if (TLSV_TRACING(e))
+                    tlsv_engine_trace(e, -1, "%llu records under this write key: KeyUpdate",
+                                      (unsigned long long)e->wr.records);
+                if (tlsv_engine_key_update(e, false) != 0)
+                    return -1;
+            }
+            if (send_record(e, TLSV_CT_APPLICATION_DATA, data, n) != 0)
+                return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                        "could not protect application data");
+            data += n;
+            len -= n;
+        }
+        e->ku_sent_idle = false;
+        return 0;
+    }
     if (send_fragmented(e, TLSV_CT_APPLICATION_DATA, data, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "could not protect application data");
     return 0;
+}
+
+int tlsv_engine_key_update(tlsv_engine *e, bool request)
+{
+    if (e->state != TLSV_ES_ESTABLISHED || e->version < TLSV_V_TLS13 || e->close_notify_sent ||
+        e->wr.kind != TLSV_REC_TLS13)
+        return -1;
+    uint8_t ku[5] = {24 /* key_update */, 0, 0, 1, request ? 1 : 0};
+    if (tlsv_engine_send_handshake(e, ku, sizeof ku) != 0)
+        return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR,
+                                "KeyUpdate: could not queue the message");
+    if (tlsv_ks13_update(e->hash, e->wr_secret, e->secret_len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "KeyUpdate: could not derive the next write keys");
+    /* flushes what is queued, the KeyUpdate last, under the old keys */
+    if (tlsv_engine_set_write13(e, e->aead, e->hash, e->wr_secret, e->secret_len) != 0)
+        return -1;
+    e->ku_sent_idle = true;
+    return 0;
+}
+
+void tlsv_engine_set_ku_threshold(tlsv_engine *e, uint64_t records)
+{
+    e->ku_threshold = records ? records : TLSV_KEY_UPDATE_AFTER_RECORDS;
 }
 
 size_t tlsv_engine_app_pending(const tlsv_engine *e)

@@ -29,7 +29,14 @@
 /* Limits (documented in docs/limits.md). */
 #define TLSV_MAX_HANDSHAKE_MESSAGE (128u * 1024u) /* one handshake message */
 #define TLSV_MAX_WARNINGS_IN_ROW 8                /* warning alerts / empty records */
-#define TLSV_MAX_KEY_UPDATES_IN_ROW 32            /* peer KeyUpdates without our data */
+#define TLSV_MAX_KEY_UPDATES_IN_ROW 32            /* peer KeyUpdates without data between;
+                                                     also update_requested answered without
+                                                     peer data between */
+/* TLS 1.3: records sealed under one write key before tlsv sends a
+ * KeyUpdate of its own before the next application-data record (RFC 8446
+ * §5.5: AES-GCM's limit is 2^24.5 full-size records; 2^23 keeps well under
+ * it, and is applied to every AEAD). */
+#define TLSV_KEY_UPDATE_AFTER_RECORDS (UINT64_C(1) << 23)
 #define TLSV_MAX_EARLY_DATA_SKIP (64u * 1024u)    /* refused 0-RTT record bytes skipped */
 
 typedef enum tlsv_engine_state {
@@ -97,6 +104,12 @@ struct tlsv_engine {
     unsigned warnings_in_row;
     unsigned key_updates_in_row;
 
+    /* TLS 1.3 KeyUpdate (RFC 8446 §4.6.3) */
+    uint64_t ku_threshold;        /* write records per key before an automatic update
+                                     (TLSV_KEY_UPDATE_AFTER_RECORDS; tests lower it) */
+    unsigned ku_answers_in_row;   /* update_requested answered without peer data between */
+    bool ku_sent_idle;            /* our write keys changed with no application data since */
+
     /* the negotiated parameters */
     uint16_t version;         /* 0 until known */
     uint16_t suite;
@@ -163,6 +176,20 @@ size_t tlsv_engine_app_pending(const tlsv_engine *e);
 
 /* Queues close_notify (once). */
 int tlsv_engine_close(tlsv_engine *e);
+
+/* TLS 1.3 KeyUpdate (RFC 8446 §4.6.3, §7.2): queues a KeyUpdate
+ * (update_requested if `request`) behind any pending handshake output,
+ * seals it under the current write keys and switches the write side to the
+ * next generation of its traffic secret. Established TLS 1.3 before our
+ * close_notify only: otherwise -1 without failing the connection (the
+ * caller explains); -1 after tlsv_engine_fail on a crypto failure. */
+int tlsv_engine_key_update(tlsv_engine *e, bool request);
+/* Tests only: the number of records sealed under one write key after which
+ * an automatic KeyUpdate precedes the next application-data record
+ * (default TLSV_KEY_UPDATE_AFTER_RECORDS; 0 restores it). */
+void tlsv_engine_set_ku_threshold(tlsv_engine *e, uint64_t records);
+/* The engine under a public connection (conn.c), for tests. */
+tlsv_engine *tlsv_conn_engine(struct tlsv_conn *c);
 
 /* ---- for the handshake state machines ---------------------------------- */
 

@@ -59,7 +59,7 @@ enum {
     OPT_VERIFY, OPT_NO_CHECK_HOSTNAME, OPT_SERVERNAME, OPT_ALPN, OPT_CIPHERS,
     OPT_CIPHERSUITES, OPT_GROUPS, OPT_FALLBACK_SCSV, OPT_HANDSHAKE_ONLY, OPT_JSON,
     OPT_TRACE, OPT_KEYLOG, OPT_PORT, OPT_ONCE, OPT_ECHO, OPT_WWW, OPT_SESS_OUT, OPT_SESS_IN,
-    OPT_RECONNECT, OPT_NUM_TICKETS
+    OPT_RECONNECT, OPT_NUM_TICKETS, OPT_KEYUPDATE_COMMANDS
 };
 
 static const struct option longopts[] = {
@@ -90,6 +90,7 @@ static const struct option longopts[] = {
     {"sess-in", required_argument, NULL, OPT_SESS_IN},
     {"reconnect", required_argument, NULL, OPT_RECONNECT},
     {"num-tickets", required_argument, NULL, OPT_NUM_TICKETS},
+    {"keyupdate-commands", no_argument, NULL, OPT_KEYUPDATE_COMMANDS},
     {"help", no_argument, NULL, 'h'},
     {0, 0, 0, 0},
 };
@@ -112,6 +113,7 @@ struct opts {
     const char *sess_out, *sess_in; /* client: --sess-out / --sess-in FILE */
     int reconnect;          /* client: --reconnect N */
     int num_tickets;        /* server: --num-tickets N (-1: the default) */
+    int ku_commands;        /* --keyupdate-commands: stdin lines "k" / "K" */
 };
 
 /* ---- options ----------------------------------------------------------- */
@@ -186,6 +188,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
             break;
         }
         case OPT_ONCE: o->once = 1; break;
+        case OPT_KEYUPDATE_COMMANDS: o->ku_commands = 1; break;
         case OPT_ECHO: o->echo = 1; break;
         case OPT_WWW: o->www = 1; break;
         case 'h': exit(tool_help(o->cmd, stdout)); /* --help, -h: help.c */
@@ -232,6 +235,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
     }
     if (o->key && !o->cert)
         return tool_usage_error("%s", "--key needs --cert");
+    if (o->ku_commands && (o->echo || o->www || o->handshake_only))
+        return tool_usage_error("--keyupdate-commands reads stdin, which %s does not",
+                                o->echo ? "--echo" : o->www ? "--www" : "--handshake-only");
     return 0;
 }
 
@@ -401,16 +407,59 @@ static void print_error(const char *prefix, const char *what, const tlsv_error *
     fprintf(stderr, "tlsv: %s%s: %s\n", prefix, what, line);
 }
 
+/* --keyupdate-commands: the length of the command line ("k" or "K" and
+ * its line end) at p[0..n), 0 if p does not start with one. */
+static size_t command_line(const char *p, size_t n)
+{
+    if (n < 2 || (p[0] != 'k' && p[0] != 'K'))
+        return 0;
+    if (p[1] == '\n')
+        return 2;
+    return n >= 3 && p[1] == '\r' && p[2] == '\n' ? 3 : 0;
+}
+
+/* --keyupdate-commands, as openssl s_client / s_server: a stdin line that is
+ * exactly "k" sends a TLS 1.3 KeyUpdate, "K" one that requests the peer's
+ * too; such lines are not sent as data. Runs the command lines at the start
+ * of in[0..*len) (removing them) and returns how many bytes after them are
+ * data to send before the next command line. -1 after reporting a failure
+ * of the connection; a refused update (not TLS 1.3) is reported and
+ * skipped. */
+static long run_commands(tlsv_conn *c, char *in, size_t *len, const char *prefix)
+{
+    size_t n;
+    while ((n = command_line(in, *len)) > 0) {
+        int request = in[0] == 'K';
+        memmove(in, in + n, *len - n);
+        *len -= n;
+        if (tlsv_conn_key_update(c, request) == 0) {
+            fprintf(stderr, "tlsv: %sKeyUpdate sent (%s)\n", prefix,
+                    request ? "update_requested" : "update_not_requested");
+            continue;
+        }
+        const tlsv_error *e = tlsv_conn_last_error(c);
+        print_error(prefix, "KeyUpdate", e);
+        if (e->reason != TLSV_R_INVALID_ARGUMENT)
+            return -1;
+    }
+    for (size_t i = 0; i < *len; i++)
+        if (in[i] == '\n' && command_line(in + i + 1, *len - i - 1))
+            return (long)(i + 1);
+    return (long)*len;
+}
+
 /* Copies stdin -> connection and connection -> stdout until the peer closes.
  * *stdin_open says whether stdin may still deliver (it is shared by the
  * connections of a server). With close_at_eof (the client), the end of
  * stdin sends close_notify, and reading goes on until the peer closes.
+ * With `commands`, stdin lines "k" and "K" are KeyUpdates (run_commands).
  * Returns 0, or 1 after reporting a failure. */
-static int copy_streams(tlsv_conn *c, int fd, int *stdin_open, int close_at_eof,
+static int copy_streams(tlsv_conn *c, int fd, int *stdin_open, int close_at_eof, int commands,
                         const char *prefix)
 {
     static char in[16384], out[16384];
-    size_t in_len = 0;
+    size_t in_len = 0;   /* stdin bytes not sent yet */
+    size_t send_len = 0; /* the first of them, to send before the next command */
     int want_write = 0; /* output is stuck in the library: wait for POLLOUT */
     int closing = 0;    /* our close_notify is out */
     for (;;) {
@@ -443,13 +492,23 @@ static int copy_streams(tlsv_conn *c, int fd, int *stdin_open, int close_at_eof,
             print_error(prefix, "connection error", e);
             return 1;
         }
-        /* stdin -> connection */
-        if (in_len || want_write) {
-            long w = tlsv_conn_write(c, in_len ? in : "", in_len);
-            if (w == (long)in_len) {
-                in_len = 0;
+        /* stdin -> connection (a write of nothing sends what is pending) */
+        while (in_len || want_write) {
+            if (!send_len && in_len) {
+                long r = commands ? run_commands(c, in, &in_len, prefix) : (long)in_len;
+                if (r < 0)
+                    return 1;
+                send_len = (size_t)r;
+            }
+            long w = tlsv_conn_write(c, send_len ? in : "", send_len);
+            if (w == (long)send_len) {
+                memmove(in, in + send_len, in_len - send_len);
+                in_len -= send_len;
+                send_len = 0;
                 want_write = 0;
-            } else if (w == TLSV_WANT_WRITE) {
+                continue;
+            }
+            if (w == TLSV_WANT_WRITE) {
                 want_write = 1;
             } else if (w == TLSV_WANT_READ) {
                 want_write = 0;
@@ -457,6 +516,7 @@ static int copy_streams(tlsv_conn *c, int fd, int *stdin_open, int close_at_eof,
                 print_error(prefix, "connection error", tlsv_conn_last_error(c));
                 return 1;
             }
+            break;
         }
         /* stdin is over and all of it is sent: close our direction */
         if (close_at_eof && !*stdin_open && !closing && in_len == 0 && !want_write) {
@@ -674,7 +734,7 @@ static int run_client(const struct opts *o, tlsv_ctx *ctx)
             }
         } else {
             int stdin_open = 1;
-            status = copy_streams(c, fd, &stdin_open, 1, "");
+            status = copy_streams(c, fd, &stdin_open, 1, o->ku_commands, "");
             tlsv_session *next = tlsv_conn_get_session(c);
             if (next) {
                 tlsv_session_free(sess);
@@ -849,7 +909,7 @@ static int serve_conn(const struct opts *o, tlsv_conn *c, int fd, const char *pe
     else if (o->www)
         (void)serve_www(c, fd, peer, prefix);
     else
-        (void)copy_streams(c, fd, stdin_open, 0, prefix);
+        (void)copy_streams(c, fd, stdin_open, 0, o->ku_commands, prefix);
     return 0;
 }
 
