@@ -60,11 +60,6 @@ static int register_thread(void)
     return 1;
 }
 
-void tlsv_buf_trim(void)
-{
-    free_spares();
-}
-
 void tlsv_thread_release_buffers(void)
 {
     free_spares();

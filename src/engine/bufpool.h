@@ -31,7 +31,7 @@ int tlsv_buf_reserve(uint8_t **buf, size_t *cap, size_t len, size_t more);
  * freed. *buf becomes NULL and *cap 0. NULL is a no-op. */
 void tlsv_buf_release(uint8_t **buf, size_t *cap, size_t used);
 
-/* Frees this thread's spares now (they are also freed when the thread ends). */
-void tlsv_buf_trim(void);
+/* Freeing this thread's spares now is public: tlsv_thread_release_buffers()
+ * (tlsv.h); they are also freed when the thread ends. */
 
 #endif
