@@ -256,6 +256,8 @@ typedef enum tlsv_reason {
     TLSV_R_TOO_MANY_CERTIFICATES,      /* a certificate chain longer than the limit */
     TLSV_R_HANDSHAKE_FAILURE,          /* the handshake cannot proceed (see the message) */
     TLSV_R_BINDER_DOES_NOT_VERIFY,     /* a TLS 1.3 PSK binder did not match (RFC 8446 §4.2.11) */
+    TLSV_R_EXTENSION_NOT_RECEIVED,     /* the peer did not offer the extension a call needs
+                                          (post_handshake_auth) */
     TLSV_R__COUNT
 } tlsv_reason;
 
@@ -422,6 +424,29 @@ TLSV_API int tlsv_ctx_get_verify_mode(const tlsv_ctx *ctx);
 TLSV_API int tlsv_ctx_set_verify_mode(tlsv_ctx *ctx, int mode);
 TLSV_API int tlsv_ctx_get_check_hostname(const tlsv_ctx *ctx);
 TLSV_API int tlsv_ctx_set_check_hostname(tlsv_ctx *ctx, int on);
+
+/* TLS 1.3 post-handshake client authentication (RFC 8446 §4.2.6, §4.6.2;
+ * Python: SSLContext.post_handshake_auth), off by default; get returns 0
+ * or 1. set fails only for NULL.
+ *   Client: offers the post_handshake_auth extension in its ClientHello
+ *   and answers every CertificateRequest the server sends after the
+ *   handshake, as tlsv_conn_read() meets it: with its certificate chain,
+ *   a CertificateVerify (the scheme chosen as in the handshake, among
+ *   those the request lists) and a Finished; without a certificate (or
+ *   with a key fitting none of the listed schemes) with an empty
+ *   Certificate and a Finished -- the server decides. A CertificateRequest
+ *   after the handshake to a client with this off is unexpected_message.
+ *   Server: may request a certificate after the handshake with
+ *   tlsv_conn_verify_client_post_handshake(). When verify_mode is
+ *   CERT_OPTIONAL or CERT_REQUIRED and the client offered the extension,
+ *   the handshake itself does not ask for a certificate (as Python, with
+ *   OpenSSL's SSL_VERIFY_POST_HANDSHAKE): the application asks when it
+ *   wants, and until the client's answer is processed the connection has
+ *   no verified client certificate -- with CERT_REQUIRED too. A client
+ *   that does not offer the extension is asked in the handshake as
+ *   usual. */
+TLSV_API int tlsv_ctx_set_post_handshake_auth(tlsv_ctx *ctx, int on);
+TLSV_API int tlsv_ctx_get_post_handshake_auth(const tlsv_ctx *ctx);
 
 /* ---------------------------------------------------------------------- */
 /* Certificates, trust, and what a context offers                         */
@@ -631,6 +656,42 @@ TLSV_API int tlsv_conn_shutdown(tlsv_conn *conn);
  * an earlier failure of the connection stays its error; a transport
  * failure in fd mode is SYSCALL. */
 TLSV_API int tlsv_conn_key_update(tlsv_conn *conn, int request_peer_update);
+
+/* Server, TLS 1.3 post-handshake client authentication (RFC 8446 §4.6.2;
+ * Python: SSLSocket.verify_client_post_handshake, OpenSSL:
+ * SSL_verify_client_post_handshake). Queues a CertificateRequest with a
+ * fresh certificate_request_context (8 bytes, unique on the connection)
+ * and the signature_algorithms tlsv accepts, and sends it as
+ * tlsv_conn_key_update() does. The client's answer (Certificate,
+ * CertificateVerify, Finished; application data may come before it) is
+ * processed by tlsv_conn_read(): the chain is verified as the context's
+ * verify_mode says, the CertificateVerify (over the handshake transcript
+ * through the client's Finished, the CertificateRequest and the
+ * Certificate) and the Finished (keyed from the client's current
+ * application traffic secret) are checked. Then the answer's chain is the
+ * connection's peer chain (tlsv_conn_peer_cert_count() and
+ * tlsv_conn_peer_cert_der()); an empty answer leaves none, and with
+ * CERT_REQUIRED it is fatal: alert certificate_required,
+ * PEER_DID_NOT_RETURN_A_CERTIFICATE. A chain that does not verify is the
+ * same failure as in the handshake; a bad CertificateVerify is
+ * decrypt_error (BAD_SIGNATURE), a bad Finished decrypt_error
+ * (DIGEST_CHECK_FAILED), a Certificate whose context answers no
+ * outstanding request illegal_parameter. Several requests may be
+ * outstanding (at most 8); the client may answer them in any order.
+ *
+ * Returns 0, or -1 with the reason in tlsv_conn_last_error(), nothing sent
+ * and the connection unchanged: WRONG_SIDE on a client;
+ * INVALID_ARGUMENT before the handshake is complete, when the context's
+ * post_handshake_auth is off or its verify_mode is CERT_NONE, after
+ * tlsv_conn_shutdown(), or with 8 requests outstanding; WRONG_SSL_VERSION
+ * on a TLS 1.0-1.2 connection; EXTENSION_NOT_RECEIVED when the client did
+ * not offer post_handshake_auth. An earlier failure of the connection
+ * stays its error; a transport failure in fd mode is SYSCALL. */
+TLSV_API int tlsv_conn_verify_client_post_handshake(tlsv_conn *conn);
+
+/* Server: post-handshake CertificateRequests sent and not yet answered
+ * completely (0 when none, on a client, or for NULL). */
+TLSV_API size_t tlsv_conn_post_handshake_auth_pending(const tlsv_conn *conn);
 
 /* After the handshake: the negotiated version as Python's version()
  * ("TLSv1.3", ...) or NULL before; its number; the cipher suite's IANA /

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "engine/pha13.h"
 #include "engine/session.h"
 #include "engine/suites.h"
 #include "err.h"
@@ -391,6 +392,57 @@ int tlsv_conn_key_update(tlsv_conn *c, int request_peer_update)
     tlsv_err_clear(&c->usage_err);
     int rc = flush(c);
     return rc == -1 ? -1 : 0; /* WANT_WRITE: the rest goes with the next call that sends */
+}
+
+/* ---- TLS 1.3 post-handshake client authentication ------------------------- */
+
+int tlsv_conn_verify_client_post_handshake(tlsv_conn *c)
+{
+    if (!c)
+        return -1;
+    tlsv_engine *e = c->e;
+    if (e->state == TLSV_ES_FAILED)
+        return -1; /* the failure's own record stays */
+    tlsv_reason reason = TLSV_R_INVALID_ARGUMENT;
+    const char *why = NULL;
+    if (e->role != TLSV_ROLE_SERVER) {
+        reason = TLSV_R_WRONG_SIDE;
+        why = "only a server requests a certificate";
+    } else if (e->state != TLSV_ES_ESTABLISHED) {
+        why = "the handshake is not complete";
+    } else if (e->version < TLSV_V_TLS13) {
+        reason = TLSV_R_WRONG_SSL_VERSION;
+        why = "post-handshake authentication exists only in TLS 1.3 and this connection is "
+              "not TLS 1.3";
+    } else if (!e->ctx->post_handshake_auth) {
+        why = "post_handshake_auth is off in this server's context "
+              "(tlsv_ctx_set_post_handshake_auth)";
+    } else if (e->ctx->verify_mode == TLSV_CERT_NONE) {
+        why = "the context's verify mode is CERT_NONE: set CERT_OPTIONAL or CERT_REQUIRED";
+    } else if (!e->pha) {
+        reason = TLSV_R_EXTENSION_NOT_RECEIVED;
+        why = "the client did not offer post_handshake_auth (RFC 8446 §4.6.2: the server must "
+              "not ask it)";
+    } else if (e->close_notify_sent) {
+        why = "our close_notify is sent";
+    } else if (tlsv_pha_pending(e) >= TLSV_MAX_PHA_PENDING) {
+        why = "too many CertificateRequests are outstanding already";
+    }
+    if (why) {
+        tlsv_err_set(&c->usage_err, reason, TLSV_ALERT_NONE, TLSV_SIDE_LOCAL,
+                     "cannot request a client certificate: %s", why);
+        return -1;
+    }
+    if (tlsv_pha_request(e) != 0)
+        return failed(c);
+    tlsv_err_clear(&c->usage_err);
+    int rc = flush(c);
+    return rc == -1 ? -1 : 0; /* WANT_WRITE: the rest goes with the next call that sends */
+}
+
+size_t tlsv_conn_post_handshake_auth_pending(const tlsv_conn *c)
+{
+    return c ? tlsv_pha_pending(c->e) : 0;
 }
 
 tlsv_engine *tlsv_conn_engine(tlsv_conn *c)

@@ -318,6 +318,19 @@ int tlsv_ctx_set_check_hostname(tlsv_ctx *ctx, int on)
     return 0;
 }
 
+int tlsv_ctx_set_post_handshake_auth(tlsv_ctx *ctx, int on)
+{
+    if (!ctx)
+        return -1;
+    ctx->post_handshake_auth = on ? 1 : 0;
+    return 0;
+}
+
+int tlsv_ctx_get_post_handshake_auth(const tlsv_ctx *ctx)
+{
+    return ctx ? ctx->post_handshake_auth : 0;
+}
+
 /* ---- certificates, trust, ALPN, suites, groups --------------------------- */
 
 /* Reads a whole file (at most 1 MiB). */

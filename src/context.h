@@ -20,6 +20,7 @@ struct tlsv_ctx {
     tlsv_vcfg vcfg;        /* protocol, options, version bounds: see version.h */
     int verify_mode;       /* TLSV_CERT_* */
     int check_hostname;    /* 0 or 1 */
+    int post_handshake_auth; /* 0 or 1: TLS 1.3 post-handshake client authentication */
     atomic_uint refs;      /* the owner plus each connection made from it; connections
                               of one context are made and freed in many threads */
     tlsv_error last_error; /* the last failure of a call on this context */

@@ -12,6 +12,7 @@
 #include "bufpool.h"
 #include "err.h"
 #include "keysched13.h"
+#include "pha13.h"
 #include "session.h"
 #include "trace.h"
 #include "version.h"
@@ -79,6 +80,7 @@ void tlsv_engine_free(tlsv_engine *e)
     tlsv_buf_release(&e->hs_out, &e->hs_out_cap, e->hs_out_cap);
     free(e->server_name);
     free(e->alpn);
+    tlsv_pha_free(e);
     tlsv_x509_chain_free(e->peer_chain);
     tlsv_wipe(e->rd_secret, sizeof e->rd_secret);
     tlsv_wipe(e->wr_secret, sizeof e->wr_secret);
@@ -354,6 +356,8 @@ static int post_handshake(tlsv_engine *e, uint8_t type, const uint8_t *msg, size
                                 "unexpected handshake message %u after the handshake",
                                 (unsigned)type);
     }
+    if (tlsv_pha_takes(e, type)) /* post-handshake authentication (pha13.c) */
+        return tlsv_pha_message(e, type, msg, len);
     if (type == 4 /* new_session_ticket */ && e->role == TLSV_ROLE_CLIENT)
         return tlsv_session_on_ticket(e, msg, len); /* session.c */
     if (type == 24 /* key_update */) {
@@ -631,6 +635,7 @@ int tlsv_engine_advance(tlsv_engine *e)
             e->warnings_in_row = 0;
             e->key_updates_in_row = 0;
             e->ku_answers_in_row = 0;
+            e->pha_answers_in_row = 0;
             if (direct) { /* already in the reader's buffer */
                 e->direct += n;
                 e->direct_cap -= n;

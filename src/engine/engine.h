@@ -37,6 +37,11 @@
  * §5.5: AES-GCM's limit is 2^24.5 full-size records; 2^23 keeps well under
  * it, and is applied to every AEAD). */
 #define TLSV_KEY_UPDATE_AFTER_RECORDS (UINT64_C(1) << 23)
+/* TLS 1.3 post-handshake authentication (pha13.c): CertificateRequests a
+ * server may have outstanding; requests a client answers without
+ * application data from the server between. */
+#define TLSV_MAX_PHA_PENDING 8
+#define TLSV_MAX_PHA_IN_ROW 16
 #define TLSV_MAX_EARLY_DATA_SKIP (64u * 1024u)    /* refused 0-RTT record bytes skipped */
 
 typedef enum tlsv_engine_state {
@@ -109,6 +114,11 @@ struct tlsv_engine {
                                      (TLSV_KEY_UPDATE_AFTER_RECORDS; tests lower it) */
     unsigned ku_answers_in_row;   /* update_requested answered without peer data between */
     bool ku_sent_idle;            /* our write keys changed with no application data since */
+
+    /* TLS 1.3 post-handshake authentication (pha13.c; NULL: not on this
+     * connection, i.e. not offered by the client or not allowed here) */
+    struct tlsv_pha *pha;
+    unsigned pha_answers_in_row;  /* client: requests answered without server data between */
 
     /* the negotiated parameters */
     uint16_t version;         /* 0 until known */

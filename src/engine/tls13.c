@@ -243,6 +243,54 @@ int tlsv_tls13_check_peer_cv(tlsv_engine *e, const uint8_t *msg, size_t len, con
     return 0;
 }
 
+int tlsv_tls13_send_client_auth(tlsv_engine *e, tlsv_transcript *tr, size_t hlen,
+                                tlsv_bytes context, tlsv_bytes sigalgs)
+{
+    tlsv_ctx *ctx = e->ctx;
+    tlsv_error err; /* what the writers report; a queueing failure says this */
+    tlsv_err_set(&err, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, TLSV_SIDE_LOCAL,
+                 "could not queue the client's certificate messages");
+    uint16_t scheme = ctx->chain && ctx->key ? tlsv_tls13_pick_scheme(ctx->key, sigalgs) : 0;
+    tlsv_bytes certs[TLSV_MSG_MAX_CERTS];
+    size_t n = scheme ? tlsv_hs_own_chain(ctx, certs) : 0;
+    tlsv_writer w;
+    if (!tlsv_wr_init_growable(&w, 2048, TLSV_MAX_HANDSHAKE_MESSAGE))
+        return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
+    int rc = tlsv_msg_write_certificate(&w, TLSV_V_TLS13, context, certs, n, &err);
+    if (rc == 0)
+        rc = tlsv_tr_add(tr, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0 &&
+                     tlsv_engine_send_handshake(e, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0
+                 ? 0
+                 : -1;
+    tlsv_wr_release(&w);
+    if (rc != 0)
+        return e->state == TLSV_ES_FAILED ? -1 : tlsv_engine_fail_err(e, &err);
+    if (!scheme)
+        return 0; /* an empty Certificate: the server decides */
+    uint8_t th[TLSV_HASH_MAX_LEN], input[200], sig[1024];
+    size_t sig_len = 0;
+    if (tlsv_tr_hash(tr, th) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "transcript failure");
+    size_t in_len = tlsv_tls13_cv_input(false, th, hlen, input);
+    if (tlsv_sign(ctx->key, scheme, input, in_len, sig, sizeof sig, &sig_len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "signing the CertificateVerify failed");
+    if (!tlsv_wr_init_growable(&w, 512, 4096))
+        return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
+    rc = tlsv_msg_write_certificate_verify(&w, TLSV_V_TLS13, scheme, (tlsv_bytes){sig, sig_len},
+                                           &err);
+    if (rc == 0)
+        rc = tlsv_tr_add(tr, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0 &&
+                     tlsv_engine_send_handshake(e, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0
+                 ? 0
+                 : -1;
+    tlsv_wr_release(&w);
+    if (rc != 0)
+        return e->state == TLSV_ES_FAILED ? -1 : tlsv_engine_fail_err(e, &err);
+    return 0;
+}
+
 static int record_alpn(tlsv_engine *e, tlsv_bytes name)
 {
     free(e->alpn);

@@ -87,6 +87,16 @@ int tlsv_hs_accept_alpn(tlsv_engine *e, tlsv_bytes chosen);
 int tlsv_tls13_check_peer_cv(tlsv_engine *e, const uint8_t *msg, size_t len, const uint8_t *th,
                              size_t hlen, bool peer_is_server, unsigned *marks);
 
+/* A client's Certificate (echoing `context`: empty in the handshake, the
+ * request's in post-handshake authentication) and, if it has a certificate
+ * and key that can sign with one of `sigalgs` (the CertificateRequest's
+ * signature_algorithms), its CertificateVerify over the transcript `tr`
+ * (hlen: its hash length); both are added to `tr` and queued. Without a
+ * usable certificate the Certificate is empty: the server decides. Returns
+ * 0, or -1 after tlsv_engine_fail. */
+int tlsv_tls13_send_client_auth(tlsv_engine *e, tlsv_transcript *tr, size_t hlen,
+                                tlsv_bytes context, tlsv_bytes sigalgs);
+
 /* Keeps the application traffic secrets of both directions (what
  * KeyUpdate needs later) after checking every proof mark, and switches the
  * write side to wr_secret when install_write (the server switched at its

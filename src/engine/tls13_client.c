@@ -20,6 +20,7 @@
 #include "engine/engine.h"
 #include "engine/keysched13.h"
 #include "engine/msg.h"
+#include "engine/pha13.h"
 #include "engine/suites.h"
 #include "engine/tls12.h"
 #include "engine/session.h"
@@ -216,6 +217,7 @@ static int send_client_hello(tlsv_engine *e, const tlsv_bytes *cookie)
         .encrypt_then_mac = c->offered_etm,
         .ec_point_formats = legacy && !ssl3_only,
         .padding = !ssl3_only && (ctx->vcfg.options & 0x40u) != 0, /* OP_TLSEXT_PADDING (OP_ALL) */
+        .post_handshake_auth = tls13 && ctx->post_handshake_auth, /* RFC 8446 §4.2.6 */
         .second_hello = cookie != NULL || c->hrr_seen,
     };
     /* resumption (RFC 8446 §4.2.11): e->session's ticket, the last
@@ -610,52 +612,18 @@ static int on_certificate_verify(tlsv_engine *e, const uint8_t *msg, size_t len)
     return 0;
 }
 
-/* Our Certificate and CertificateVerify, when the server asked. */
+/* Our Certificate and CertificateVerify, when the server asked (tls13.c,
+ * shared with the answers to post-handshake requests in pha13.c). */
 static int send_client_auth(tlsv_engine *e)
 {
     client *c = C(e);
-    tlsv_ctx *ctx = e->ctx;
-    tlsv_error err;
-    tlsv_bytes sigalgs = {c->cr_sigalgs, c->cr_sigalgs_len};
-    uint16_t scheme = ctx->chain && ctx->key ? tlsv_tls13_pick_scheme(ctx->key, sigalgs) : 0;
-    tlsv_bytes certs[TLSV_MSG_MAX_CERTS];
-    size_t n = scheme ? tlsv_hs_own_chain(ctx, certs) : 0;
-    tlsv_writer w;
-    if (!tlsv_wr_init_growable(&w, 2048, TLSV_MAX_HANDSHAKE_MESSAGE))
-        return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
-    int rc = tlsv_msg_write_certificate(&w, TLSV_V_TLS13, (tlsv_bytes){NULL, 0}, certs, n, &err);
-    if (rc == 0)
-        rc = tlsv_tr_add(&c->tr, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0 &&
-                     tlsv_engine_send_handshake(e, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0
-                 ? 0
-                 : -1;
-    tlsv_wr_release(&w);
-    if (rc != 0)
-        return e->state == TLSV_ES_FAILED ? -1 : tlsv_engine_fail_err(e, &err);
-    if (!scheme)
-        return 0; /* an empty Certificate: the server decides */
-    uint8_t th[TLSV_HASH_MAX_LEN], input[200], sig[1024];
-    size_t sig_len = 0;
-    if (tlsv_tr_hash(&c->tr, th) != 0)
-        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
-                                "transcript failure");
-    size_t in_len = tlsv_tls13_cv_input(false, th, c->ks.hlen, input);
-    if (tlsv_sign(ctx->key, scheme, input, in_len, sig, sizeof sig, &sig_len) != 0)
-        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
-                                "signing the CertificateVerify failed");
-    if (!tlsv_wr_init_growable(&w, 512, 4096))
-        return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
-    rc = tlsv_msg_write_certificate_verify(&w, TLSV_V_TLS13, scheme, (tlsv_bytes){sig, sig_len},
-                                           &err);
-    if (rc == 0)
-        rc = tlsv_tr_add(&c->tr, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0 &&
-                     tlsv_engine_send_handshake(e, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0
-                 ? 0
-                 : -1;
-    tlsv_wr_release(&w);
-    if (rc != 0)
-        return e->state == TLSV_ES_FAILED ? -1 : tlsv_engine_fail_err(e, &err);
-    return 0;
+    return tlsv_tls13_send_client_auth(e, &c->tr, c->ks.hlen, (tlsv_bytes){NULL, 0},
+                                       (tlsv_bytes){c->cr_sigalgs, c->cr_sigalgs_len});
+}
+
+static bool ctx_pha(const tlsv_engine *e)
+{
+    return e->ctx->post_handshake_auth != 0;
 }
 
 static int on_finished(tlsv_engine *e, const uint8_t *msg, size_t len)
@@ -711,6 +679,10 @@ static int on_finished(tlsv_engine *e, const uint8_t *msg, size_t len)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "key schedule failure");
     memcpy(e->res_secret, c->ks.resumption, hlen);
+    /* we offered post_handshake_auth: later CertificateRequests start from
+     * this transcript (pha13.c) */
+    if (ctx_pha(e) && tlsv_pha_begin(e, &c->tr) != 0)
+        return -1;
     if (tlsv_tls13_enter_traffic(e, c->marks, c->ks.s_ap, c->ks.c_ap, hlen, c->suite->hash,
                                  c->suite->aead, true) != 0)
         return -1;

@@ -20,6 +20,7 @@
 #include "engine/engine.h"
 #include "engine/keysched13.h"
 #include "engine/msg.h"
+#include "engine/pha13.h"
 #include "engine/suites.h"
 #include "engine/tls12.h"
 #include "engine/ticket.h"
@@ -46,6 +47,7 @@ typedef struct server {
     tlsv_ks13 ks;
     unsigned marks;
     bool client_authenticated;   /* by a verified certificate, or a ticket that says so */
+    bool pha_offered;            /* the ClientHello offered post_handshake_auth */
 } server;
 
 static server *S(tlsv_engine *e)
@@ -459,6 +461,7 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "could not install the handshake keys");
 
+    s->pha_offered = tlsv_ext_present(ch.present, TLSV_EXTID_POST_HANDSHAKE_AUTH);
     tlsv_encrypted_extensions_params eep = {
         .server_name = tlsv_ext_present(ch.present, TLSV_EXTID_SERVER_NAME),
         .alpn = alpn,
@@ -467,7 +470,10 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
         return -1;
     if (resumed) /* the PSK authenticates both sides: Finished next (RFC 8446 §2.2) */
         return send_finished(e);
-    if (ctx->verify_mode != TLSV_CERT_NONE) {
+    /* a client offering post_handshake_auth to a server that enables it
+     * is asked later, by tlsv_conn_verify_client_post_handshake (Python's
+     * model: OpenSSL's SSL_VERIFY_POST_HANDSHAKE) */
+    if (ctx->verify_mode != TLSV_CERT_NONE && !(s->pha_offered && ctx->post_handshake_auth)) {
         tlsv_certificate_request_params crp = {
             .version = TLSV_V_TLS13,
             .signature_algorithms = tlsv_sigalgs13,
@@ -597,8 +603,14 @@ static int on_finished(tlsv_engine *e, const uint8_t *msg, size_t len)
     /* session tickets (ticket.c), from the resumption_master_secret over
      * CH..client Finished, under the application keys */
     bool tickets = e->ctx->num_tickets && !(e->ctx->vcfg.options & TLSV_OP_NO_TICKET);
-    if (tickets && (tlsv_tr_add(&s->tr, msg, len) != 0 || tlsv_tr_hash(&s->tr, th) != 0 ||
-                    tlsv_ks13_resumption(&s->ks, th, hlen) != 0))
+    bool pha = s->pha_offered && e->ctx->post_handshake_auth;
+    if ((tickets || pha) && tlsv_tr_add(&s->tr, msg, len) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "transcript failure");
+    /* post-handshake authentication starts from CH..client Finished (pha13.c) */
+    if (pha && tlsv_pha_begin(e, &s->tr) != 0)
+        return -1;
+    if (tickets && (tlsv_tr_hash(&s->tr, th) != 0 || tlsv_ks13_resumption(&s->ks, th, hlen) != 0))
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "key schedule failure");
     if (tickets && tlsv_tls13_send_tickets(e, s->ks.resumption, hlen, s->client_authenticated) != 0)
