@@ -59,7 +59,7 @@ enum {
     OPT_VERIFY, OPT_NO_CHECK_HOSTNAME, OPT_SERVERNAME, OPT_ALPN, OPT_CIPHERS,
     OPT_CIPHERSUITES, OPT_GROUPS, OPT_FALLBACK_SCSV, OPT_HANDSHAKE_ONLY, OPT_JSON,
     OPT_TRACE, OPT_KEYLOG, OPT_PORT, OPT_ONCE, OPT_ECHO, OPT_WWW, OPT_SESS_OUT, OPT_SESS_IN,
-    OPT_RECONNECT, OPT_NUM_TICKETS, OPT_KEYUPDATE_COMMANDS
+    OPT_RECONNECT, OPT_NUM_TICKETS, OPT_KEYUPDATE_COMMANDS, OPT_ENABLE_PHA
 };
 
 static const struct option longopts[] = {
@@ -91,6 +91,7 @@ static const struct option longopts[] = {
     {"reconnect", required_argument, NULL, OPT_RECONNECT},
     {"num-tickets", required_argument, NULL, OPT_NUM_TICKETS},
     {"keyupdate-commands", no_argument, NULL, OPT_KEYUPDATE_COMMANDS},
+    {"enable-pha", no_argument, NULL, OPT_ENABLE_PHA},
     {"help", no_argument, NULL, 'h'},
     {0, 0, 0, 0},
 };
@@ -114,7 +115,17 @@ struct opts {
     int reconnect;          /* client: --reconnect N */
     int num_tickets;        /* server: --num-tickets N (-1: the default) */
     int ku_commands;        /* --keyupdate-commands: stdin lines "k" / "K" */
+    int enable_pha;         /* --enable-pha: TLS 1.3 post-handshake authentication;
+                               server: stdin line "c" */
 };
+
+/* The stdin commands a connection takes (copy_streams). */
+enum { CMD_KEYUPDATE = 1, CMD_PHA = 2 };
+
+static int stdin_commands(const struct opts *o)
+{
+    return (o->ku_commands ? CMD_KEYUPDATE : 0) | (o->is_server && o->enable_pha ? CMD_PHA : 0);
+}
 
 /* ---- options ----------------------------------------------------------- */
 
@@ -189,6 +200,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
         }
         case OPT_ONCE: o->once = 1; break;
         case OPT_KEYUPDATE_COMMANDS: o->ku_commands = 1; break;
+        case OPT_ENABLE_PHA: o->enable_pha = 1; break;
         case OPT_ECHO: o->echo = 1; break;
         case OPT_WWW: o->www = 1; break;
         case 'h': exit(tool_help(o->cmd, stdout)); /* --help, -h: help.c */
@@ -237,6 +249,10 @@ static int parse_args(struct opts *o, int argc, char **argv)
         return tool_usage_error("%s", "--key needs --cert");
     if (o->ku_commands && (o->echo || o->www || o->handshake_only))
         return tool_usage_error("--keyupdate-commands reads stdin, which %s does not",
+                                o->echo ? "--echo" : o->www ? "--www" : "--handshake-only");
+    if (o->is_server && o->enable_pha && (o->echo || o->www || o->handshake_only))
+        return tool_usage_error("--enable-pha on a server asks for certificates with the stdin "
+                                "command \"c\", which %s does not read",
                                 o->echo ? "--echo" : o->www ? "--www" : "--handshake-only");
     return 0;
 }
@@ -378,6 +394,8 @@ static int build_ctx(const struct opts *o, tlsv_ctx **out)
         rc = apply_keylog(o, ctx);
     if (!rc && o->trace)
         tlsv_ctx_set_trace_callback(ctx, trace_line, (void *)o);
+    if (!rc && o->enable_pha && tlsv_ctx_set_post_handshake_auth(ctx, 1) != 0)
+        rc = config_failed(o, "--enable-pha", tlsv_ctx_last_error(ctx));
     if (!rc && o->num_tickets >= 0 && tlsv_ctx_set_num_tickets(ctx, (size_t)o->num_tickets) != 0)
         rc = config_failed(o, "--num-tickets", tlsv_ctx_last_error(ctx));
     if (rc) {
@@ -407,52 +425,75 @@ static void print_error(const char *prefix, const char *what, const tlsv_error *
     fprintf(stderr, "tlsv: %s%s: %s\n", prefix, what, line);
 }
 
-/* --keyupdate-commands: the length of the command line ("k" or "K" and
- * its line end) at p[0..n), 0 if p does not start with one. */
-static size_t command_line(const char *p, size_t n)
+/* The length of the command line at p[0..n) ("k" or "K" with
+ * CMD_KEYUPDATE, "c" with CMD_PHA, and its line end), 0 if p does not
+ * start with one. */
+static size_t command_line(const char *p, size_t n, int cmds)
 {
-    if (n < 2 || (p[0] != 'k' && p[0] != 'K'))
+    if (n < 2 || !(((cmds & CMD_KEYUPDATE) && (p[0] == 'k' || p[0] == 'K')) ||
+                   ((cmds & CMD_PHA) && p[0] == 'c')))
         return 0;
     if (p[1] == '\n')
         return 2;
     return n >= 3 && p[1] == '\r' && p[2] == '\n' ? 3 : 0;
 }
 
-/* --keyupdate-commands, as openssl s_client / s_server: a stdin line that is
- * exactly "k" sends a TLS 1.3 KeyUpdate, "K" one that requests the peer's
- * too; such lines are not sent as data. Runs the command lines at the start
- * of in[0..*len) (removing them) and returns how many bytes after them are
- * data to send before the next command line. -1 after reporting a failure
- * of the connection; a refused update (not TLS 1.3) is reported and
- * skipped. */
-static long run_commands(tlsv_conn *c, char *in, size_t *len, const char *prefix)
+/* Stdin commands, as openssl s_client / s_server: with --keyupdate-commands
+ * a line that is exactly "k" sends a TLS 1.3 KeyUpdate, "K" one that
+ * requests the peer's too; with --enable-pha on a server "c" sends a
+ * post-handshake CertificateRequest. Such lines are not sent as data. Runs
+ * the command lines at the start of in[0..*len) (removing them) and returns
+ * how many bytes after them are data to send before the next command line.
+ * -1 after reporting a failure of the connection; a refused command (not
+ * TLS 1.3, the client did not offer post-handshake authentication) is
+ * reported and skipped. */
+static long run_commands(tlsv_conn *c, char *in, size_t *len, int cmds, const char *prefix)
 {
     size_t n;
-    while ((n = command_line(in, *len)) > 0) {
-        int request = in[0] == 'K';
+    while ((n = command_line(in, *len, cmds)) > 0) {
+        char cmd = in[0];
         memmove(in, in + n, *len - n);
         *len -= n;
-        if (tlsv_conn_key_update(c, request) == 0) {
+        if (cmd == 'c') {
+            if (tlsv_conn_verify_client_post_handshake(c) == 0) {
+                fprintf(stderr, "tlsv: %sCertificateRequest sent (post-handshake "
+                                "authentication)\n", prefix);
+                continue;
+            }
+        } else if (tlsv_conn_key_update(c, cmd == 'K') == 0) {
             fprintf(stderr, "tlsv: %sKeyUpdate sent (%s)\n", prefix,
-                    request ? "update_requested" : "update_not_requested");
+                    cmd == 'K' ? "update_requested" : "update_not_requested");
             continue;
         }
         const tlsv_error *e = tlsv_conn_last_error(c);
-        print_error(prefix, "KeyUpdate", e);
-        if (e->reason != TLSV_R_INVALID_ARGUMENT)
+        print_error(prefix, cmd == 'c' ? "CertificateRequest" : "KeyUpdate", e);
+        if (e->reason != TLSV_R_INVALID_ARGUMENT && e->reason != TLSV_R_WRONG_SSL_VERSION &&
+            e->reason != TLSV_R_EXTENSION_NOT_RECEIVED)
             return -1;
     }
     for (size_t i = 0; i < *len; i++)
-        if (in[i] == '\n' && command_line(in + i + 1, *len - i - 1))
+        if (in[i] == '\n' && command_line(in + i + 1, *len - i - 1, cmds))
             return (long)(i + 1);
     return (long)*len;
+}
+
+/* Post-handshake authentication answered: what the client sent. */
+static void report_pha(tlsv_conn *c, const char *prefix)
+{
+    size_t n = tlsv_conn_peer_cert_count(c);
+    if (n)
+        fprintf(stderr, "tlsv: %sclient certificate after the handshake: verified, %zu "
+                        "certificate%s\n",
+                prefix, n, n == 1 ? "" : "s");
+    else
+        fprintf(stderr, "tlsv: %sno client certificate after the handshake\n", prefix);
 }
 
 /* Copies stdin -> connection and connection -> stdout until the peer closes.
  * *stdin_open says whether stdin may still deliver (it is shared by the
  * connections of a server). With close_at_eof (the client), the end of
  * stdin sends close_notify, and reading goes on until the peer closes.
- * With `commands`, stdin lines "k" and "K" are KeyUpdates (run_commands).
+ * `commands` (CMD_*): the stdin command lines taken (run_commands).
  * Returns 0, or 1 after reporting a failure. */
 static int copy_streams(tlsv_conn *c, int fd, int *stdin_open, int close_at_eof, int commands,
                         const char *prefix)
@@ -462,10 +503,14 @@ static int copy_streams(tlsv_conn *c, int fd, int *stdin_open, int close_at_eof,
     size_t send_len = 0; /* the first of them, to send before the next command */
     int want_write = 0; /* output is stuck in the library: wait for POLLOUT */
     int closing = 0;    /* our close_notify is out */
+    size_t pha_pending = 0; /* post-handshake CertificateRequests not answered yet */
     for (;;) {
         /* connection -> stdout: all the library has and the socket holds */
         for (;;) {
             long r = tlsv_conn_read(c, out, sizeof out);
+            size_t now = tlsv_conn_post_handshake_auth_pending(c);
+            for (; pha_pending > now; pha_pending--)
+                report_pha(c, prefix);
             if (r > 0) {
                 if (net_write_all(STDOUT_FILENO, out, (size_t)r) != 0) {
                     fprintf(stderr, "tlsv: %swriting to stdout failed: %s\n", prefix,
@@ -495,12 +540,14 @@ static int copy_streams(tlsv_conn *c, int fd, int *stdin_open, int close_at_eof,
         /* stdin -> connection (a write of nothing sends what is pending) */
         while (in_len || want_write) {
             if (!send_len && in_len) {
-                long r = commands ? run_commands(c, in, &in_len, prefix) : (long)in_len;
+                long r = commands ? run_commands(c, in, &in_len, commands, prefix)
+                                  : (long)in_len;
                 if (r < 0)
                     return 1;
                 send_len = (size_t)r;
             }
             long w = tlsv_conn_write(c, send_len ? in : "", send_len);
+            pha_pending = tlsv_conn_post_handshake_auth_pending(c);
             if (w == (long)send_len) {
                 memmove(in, in + send_len, in_len - send_len);
                 in_len -= send_len;
@@ -734,7 +781,7 @@ static int run_client(const struct opts *o, tlsv_ctx *ctx)
             }
         } else {
             int stdin_open = 1;
-            status = copy_streams(c, fd, &stdin_open, 1, o->ku_commands, "");
+            status = copy_streams(c, fd, &stdin_open, 1, stdin_commands(o), "");
             tlsv_session *next = tlsv_conn_get_session(c);
             if (next) {
                 tlsv_session_free(sess);
@@ -909,7 +956,7 @@ static int serve_conn(const struct opts *o, tlsv_conn *c, int fd, const char *pe
     else if (o->www)
         (void)serve_www(c, fd, peer, prefix);
     else
-        (void)copy_streams(c, fd, stdin_open, 0, o->ku_commands, prefix);
+        (void)copy_streams(c, fd, stdin_open, 0, stdin_commands(o), prefix);
     return 0;
 }
 
