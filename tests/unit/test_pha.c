@@ -316,6 +316,59 @@ static void test_unsolicited_request(void **state)
     pp_free(&p);
 }
 
+/* Requests sealed by hand to a client that offered the extension: one
+ * without signature_algorithms is missing_extension (RFC 8446 §4.3.2:
+ * it MUST be there); one
+ * with an empty context and a scheme the client's key cannot sign with is
+ * answered with an empty Certificate and a Finished, echoing the context. */
+static void test_hand_made_requests(void **state)
+{
+    (void)state;
+    pha_pair p;
+    pp_start(&p, TLSV_CERT_NONE, false, true, client_leaf, 0);
+    /* an unknown extension only */
+    static const uint8_t no_sigalgs[] = {TLSV_HS_CERTIFICATE_REQUEST, 0, 0, 8, 1, 0x42, 0, 4,
+                                         0xff, 0x00, 0, 0};
+    k13 k;
+    k13_init(&k, p.skeys.s_ap, p.skeys.slen);
+    hbuf b = {0};
+    k13_seal(&k, &b, TLSV_CT_HANDSHAKE, no_sigalgs, sizeof no_sigalgs, 0, false);
+    feed(p.c, &b);
+    hb_free(&b);
+    k13_free(&k);
+    uint8_t buf[16];
+    assert_int_equal(tlsv_conn_read(p.c, buf, sizeof buf), -1);
+    expect_err(p.c, TLSV_R_MISSING_EXTENSION, TLSV_ALERT_MISSING_EXTENSION, TLSV_SIDE_LOCAL);
+    pp_free(&p);
+
+    pp_start(&p, TLSV_CERT_NONE, false, true, client_leaf, 0);
+    /* rsa_pss_rsae_sha256 only: the client's key is ECDSA */
+    static const uint8_t rsa_only[] = {TLSV_HS_CERTIFICATE_REQUEST, 0, 0, 11, 0, 0, 8, 0, 13,
+                                       0, 4, 0, 2, 8, 4};
+    k13_init(&k, p.skeys.s_ap, p.skeys.slen);
+    k13_seal(&k, &b, TLSV_CT_HANDSHAKE, rsa_only, sizeof rsa_only, 0, false);
+    feed(p.c, &b);
+    hb_free(&b);
+    k13_free(&k);
+    expect_want_read(p.c);
+    hview v;
+    view_init13(&v, &p.ckeys, false);
+    v.epoch = 2;
+    k13_init(&v.k, p.ckeys.c_ap, p.ckeys.slen);
+    hout o = {0};
+    view_take(&v, p.c, &o);
+    static hmsg msgs[8];
+    size_t nm = split_messages(o.hs.p, o.hs.n, msgs, 8);
+    assert_int_equal(nm, 2);
+    assert_int_equal(msgs[0].type, TLSV_HS_CERTIFICATE);
+    assert_int_equal(msgs[0].n, 8); /* empty context, empty list */
+    assert_int_equal(msgs[0].p[4], 0);
+    assert_int_equal(msgs[1].type, TLSV_HS_FINISHED);
+    hout_free(&o);
+    view_free(&v);
+    pp_free(&p);
+}
+
 /* ---- the client's answer, changed on its way ----------------------------- */
 
 typedef enum { TM_NONE, TM_CV_SIG, TM_FINISHED, TM_CONTEXT, TM_DATA_BETWEEN, TM_CV_FIRST } tamper;
@@ -670,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_without_cert),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_unsolicited_request),
+        cmocka_unit_test(test_hand_made_requests),
         cmocka_unit_test(test_relay_intact),
         cmocka_unit_test(test_bad_certificate_verify),
         cmocka_unit_test(test_bad_finished),
