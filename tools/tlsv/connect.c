@@ -59,7 +59,7 @@ enum {
     OPT_VERIFY, OPT_NO_CHECK_HOSTNAME, OPT_SERVERNAME, OPT_ALPN, OPT_CIPHERS,
     OPT_CIPHERSUITES, OPT_GROUPS, OPT_FALLBACK_SCSV, OPT_HANDSHAKE_ONLY, OPT_JSON,
     OPT_TRACE, OPT_KEYLOG, OPT_PORT, OPT_ONCE, OPT_ECHO, OPT_WWW, OPT_SESS_OUT, OPT_SESS_IN,
-    OPT_RECONNECT, OPT_NUM_TICKETS, OPT_KEYUPDATE_COMMANDS
+    OPT_RECONNECT, OPT_NUM_TICKETS, OPT_KEYUPDATE_COMMANDS, OPT_SESS_CACHE, OPT_SESS_TIMEOUT
 };
 
 static const struct option longopts[] = {
@@ -90,6 +90,8 @@ static const struct option longopts[] = {
     {"sess-in", required_argument, NULL, OPT_SESS_IN},
     {"reconnect", required_argument, NULL, OPT_RECONNECT},
     {"num-tickets", required_argument, NULL, OPT_NUM_TICKETS},
+    {"sess-cache", required_argument, NULL, OPT_SESS_CACHE},
+    {"sess-timeout", required_argument, NULL, OPT_SESS_TIMEOUT},
     {"keyupdate-commands", no_argument, NULL, OPT_KEYUPDATE_COMMANDS},
     {"help", no_argument, NULL, 'h'},
     {0, 0, 0, 0},
@@ -113,6 +115,8 @@ struct opts {
     const char *sess_out, *sess_in; /* client: --sess-out / --sess-in FILE */
     int reconnect;          /* client: --reconnect N */
     int num_tickets;        /* server: --num-tickets N (-1: the default) */
+    long sess_cache;        /* server: --sess-cache N (-1: the default) */
+    long sess_timeout;      /* server: --sess-timeout SECONDS (-1: the default) */
     int ku_commands;        /* --keyupdate-commands: stdin lines "k" / "K" */
 };
 
@@ -187,6 +191,22 @@ static int parse_args(struct opts *o, int argc, char **argv)
                 o->num_tickets = (int)n;
             break;
         }
+        case OPT_SESS_CACHE:
+        case OPT_SESS_TIMEOUT: {
+            char *end;
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            long min = c == OPT_SESS_CACHE ? 0 : 1, max = c == OPT_SESS_CACHE ? 1048576 : 86400;
+            if (errno || end == optarg || *end || n < min || n > max)
+                return tool_usage_error("--%s takes %ld..%ld, not '%s'",
+                                        c == OPT_SESS_CACHE ? "sess-cache" : "sess-timeout", min,
+                                        max, optarg);
+            if (c == OPT_SESS_CACHE)
+                o->sess_cache = n;
+            else
+                o->sess_timeout = n;
+            break;
+        }
         case OPT_ONCE: o->once = 1; break;
         case OPT_KEYUPDATE_COMMANDS: o->ku_commands = 1; break;
         case OPT_ECHO: o->echo = 1; break;
@@ -215,7 +235,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
     /* options that belong to the other side */
     if (!o->is_server) {
         const char *bad = o->port >= 0 ? "--port" : o->once ? "--once" : o->echo ? "--echo"
-                        : o->www ? "--www" : o->num_tickets >= 0 ? "--num-tickets" : NULL;
+                        : o->www ? "--www" : o->num_tickets >= 0 ? "--num-tickets"
+                        : o->sess_cache >= 0 ? "--sess-cache"
+                        : o->sess_timeout >= 0 ? "--sess-timeout" : NULL;
         if (bad)
             return tool_usage_error("%s is an option of tlsv server", bad);
     } else {
@@ -380,6 +402,12 @@ static int build_ctx(const struct opts *o, tlsv_ctx **out)
         tlsv_ctx_set_trace_callback(ctx, trace_line, (void *)o);
     if (!rc && o->num_tickets >= 0 && tlsv_ctx_set_num_tickets(ctx, (size_t)o->num_tickets) != 0)
         rc = config_failed(o, "--num-tickets", tlsv_ctx_last_error(ctx));
+    if (!rc && o->sess_cache >= 0 &&
+        tlsv_ctx_set_session_cache_size(ctx, (size_t)o->sess_cache) != 0)
+        rc = config_failed(o, "--sess-cache", tlsv_ctx_last_error(ctx));
+    if (!rc && o->sess_timeout >= 0 &&
+        tlsv_ctx_set_session_timeout(ctx, (uint32_t)o->sess_timeout) != 0)
+        rc = config_failed(o, "--sess-timeout", tlsv_ctx_last_error(ctx));
     if (rc) {
         tlsv_ctx_free(ctx);
         return rc;
@@ -746,7 +774,9 @@ static int run_client(const struct opts *o, tlsv_ctx *ctx)
     }
     if (o->sess_out) {
         if (!sess) {
-            fprintf(stderr, "tlsv client: --sess-out %s: the server sent no session ticket\n",
+            fprintf(stderr,
+                    "tlsv client: --sess-out %s: the server gave no session to keep (no "
+                    "ticket, no session ID)\n",
                     o->sess_out);
             status = status ? status : 1;
         } else if (save_session(o->sess_out, sess) != 0) {
@@ -1034,6 +1064,8 @@ int tool_connect_command(const char *cmd, int argc, char **argv)
     o.verify = -1;
     o.port = -1;
     o.num_tickets = -1;
+    o.sess_cache = -1;
+    o.sess_timeout = -1;
     int rc = parse_args(&o, argc, argv);
     if (rc)
         return rc;
