@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -937,6 +938,42 @@ static void test_forged_echo(void **state)
     tlsv_ctx_free(sc);
 }
 
+/* ---- the trace ---------------------------------------------------------------- */
+
+static char trace_text[16384];
+
+static void collect(const tlsv_conn *conn, int direction, const char *text, void *arg)
+{
+    (void)conn;
+    (void)direction;
+    (void)arg;
+    size_t have = strlen(trace_text);
+    snprintf(trace_text + have, sizeof trace_text - have, "%s\n", text);
+}
+
+static void test_trace(void **state)
+{
+    (void)state;
+    tlsv_ctx *cc = client_ctx_v(TLSV_VERSION_TLSv1_2), *sc = server_ctx_v(TLSV_VERSION_TLSv1_2);
+    tlsv_session *sess = first_session(cc, sc);
+    tlsv_ctx_set_trace_callback(cc, collect, NULL);
+    tlsv_ctx_set_trace_callback(sc, collect, NULL);
+    trace_text[0] = '\0';
+    assert_int_equal(resumes(cc, sc, sess), 1);
+    assert_non_null(strstr(trace_text, "resuming the TLSv1.2 session of the client's ticket"));
+    assert_non_null(strstr(trace_text, "resuming the TLSv1.2 session (the server echoed"));
+    assert_non_null(strstr(trace_text, "handshake complete: TLSv1.2, resumed\n"));
+    assert_null(strstr(trace_text, "Certificate"));
+    trace_text[0] = '\0';
+    tlsv_session *fresh = first_session(cc, sc);
+    assert_non_null(strstr(trace_text, "NewSessionTicket"));
+    assert_non_null(strstr(trace_text, "handshake complete: TLSv1.2\n"));
+    tlsv_session_free(fresh);
+    tlsv_session_free(sess);
+    tlsv_ctx_free(cc);
+    tlsv_ctx_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -949,7 +986,7 @@ int main(void)
         cmocka_unit_test(test_cross_version),     cmocka_unit_test(test_cross_suite),
         cmocka_unit_test(test_name_and_alpn),     cmocka_unit_test(test_client_auth),
         cmocka_unit_test(test_bytes),             cmocka_unit_test(test_ems),
-        cmocka_unit_test(test_forged_echo),
+        cmocka_unit_test(test_forged_echo),       cmocka_unit_test(test_trace),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
