@@ -709,7 +709,10 @@ TLSV_API const tlsv_error *tlsv_conn_last_error(const tlsv_conn *conn);
  *     if it was made with the extended master secret and the new hello
  *     offers it again (RFC 7627 §5.3; SSL 3.0 has no extensions: its
  *     sessions resume without). Anything else -- and unknown, expired or
- *     damaged tickets and IDs -- gives a full handshake, no error.
+ *     damaged tickets and IDs -- gives a full handshake, no error. A
+ *     server resuming from its cache keeps the client's certificates of the
+ *     first handshake (tlsv_conn_peer_cert_count); from a ticket it has
+ *     none.
  *   - client: it offers a TLS <= 1.2 session (its ticket with a random
  *     session ID, RFC 5077 §3.4, or else its session ID) when the session's
  *     version and suite are among those the connection offers; it may be

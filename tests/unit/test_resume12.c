@@ -557,6 +557,22 @@ static void test_tls13_ticket_not_12(void **state)
     assert_int_equal(resumes(c12, sc, forged), 0);
     assert_int_equal(resumes(c12, sc, s12), 1);
     tlsv_session_free(forged);
+    /* the reverse: a TLS 1.3 session whose ticket is the TLS 1.2 one gives
+     * a full TLS 1.3 handshake (were the ticket taken, the binder, made
+     * with another key, would fail the handshake) */
+    assert_int_equal(tlsv_ctx_set_maximum_version(sc, TLSV_VERSION_TLSv1_3), 0);
+    forged = copy_of(s13);
+    free(forged->ticket);
+    forged->ticket = malloc(s12->ticket_len);
+    memcpy(forged->ticket, s12->ticket, s12->ticket_len);
+    forged->ticket_len = s12->ticket_len;
+    int reused = -1, version = 0;
+    assert_int_equal(connect_once(c13, sc, "localhost", forged, NULL, &reused, &version), 0);
+    assert_int_equal(reused, 0);
+    assert_int_equal(version, TLSV_VERSION_TLSv1_3);
+    assert_int_equal(connect_once(c13, sc, "localhost", s13, NULL, &reused, &version), 0);
+    assert_int_equal(reused, 1);
+    tlsv_session_free(forged);
     tlsv_session_free(s12);
     tlsv_session_free(s13);
     tlsv_ctx_free(c12);
