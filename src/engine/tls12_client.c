@@ -572,10 +572,12 @@ int tlsv_tls12_client_begin(tlsv_engine *e, const tlsv_tls12_client_hello_info *
     if (resumed) {
         c->resumed = true;
         memcpy(c->master, ss->psk, 48);
-        memcpy(c->session_id, ss->session_id, ss->session_id_len);
+        if (ss->session_id_len)
+            memcpy(c->session_id, ss->session_id, ss->session_id_len);
         c->session_id_len = ss->session_id_len;
     } else {
-        memcpy(c->session_id, sh.session_id.p, sh.session_id.n);
+        if (sh.session_id.n)
+            memcpy(c->session_id, sh.session_id.p, sh.session_id.n);
         c->session_id_len = sh.session_id.n;
     }
     /* from here on, info (the hello stage's state) is gone */
