@@ -954,6 +954,59 @@ static void test_forged_echo(void **state)
     tlsv_ctx_free(sc);
 }
 
+/* The NewSessionTicket comes exactly when the ServerHello announced it: an
+ * unannounced one, or an announced one missing, is unexpected_message. */
+static void test_ticket_message_order(void **state)
+{
+    (void)state;
+    tlsv_ctx *cc = client_ctx_v(TLSV_VERSION_TLSv1_2), *sc = server_ctx_v(TLSV_VERSION_TLSv1_2);
+    uint8_t buf[8192];
+    for (int missing = 0; missing < 2; missing++) {
+        tlsv_conn *c = tlsv_conn_new(cc, TLSV_ROLE_CLIENT, "localhost", NULL);
+        tlsv_conn *s = tlsv_conn_new(sc, TLSV_ROLE_SERVER, NULL, NULL);
+        assert_int_equal(tlsv_conn_handshake(c), TLSV_WANT_READ);
+        move(c, s);
+        assert_int_equal(tlsv_conn_handshake(s), TLSV_WANT_READ);
+        size_t n = tlsv_conn_take_output(s, buf, sizeof buf);
+        if (!missing)
+            remove_ext(buf, &n, 35, false); /* the announcement goes */
+        assert_int_equal(tlsv_conn_feed(c, buf, n), 0);
+        assert_int_equal(tlsv_conn_handshake(c), TLSV_WANT_READ);
+        move(c, s);
+        assert_int_equal(tlsv_conn_handshake(s), missing ? 0 : -1);
+        n = tlsv_conn_take_output(s, buf, sizeof buf);
+        if (missing) {
+            /* the server's flight: NewSessionTicket, CCS, Finished records;
+             * the first goes */
+            assert_int_equal(buf[0], 22);
+            assert_int_equal(buf[5], 4); /* new_session_ticket */
+            size_t first = 5 + ((size_t)buf[3] << 8 | buf[4]);
+            memmove(buf, buf + first, n - first);
+            n -= first;
+            assert_int_equal(tlsv_conn_feed(c, buf, n), 0);
+            assert_int_equal(tlsv_conn_handshake(c), -1);
+            const tlsv_error *ce = tlsv_conn_last_error(c);
+            assert_int_equal(ce->alert, TLSV_ALERT_UNEXPECTED_MESSAGE);
+        } else {
+            /* the server saw a Finished over another transcript; what the
+             * client makes of the unannounced ticket is checked by hand:
+             * a NewSessionTicket record before the server's CCS */
+            static const uint8_t nst[] = {22, 3, 3, 0, 10, 4, 0, 0, 6, 0, 0, 0, 0, 0, 0};
+            tlsv_conn_free(s);
+            assert_int_equal(tlsv_conn_feed(c, nst, sizeof nst), 0);
+            assert_int_equal(tlsv_conn_handshake(c), -1);
+            const tlsv_error *ce = tlsv_conn_last_error(c);
+            assert_int_equal(ce->reason, TLSV_R_UNEXPECTED_MESSAGE);
+            assert_non_null(strstr(ce->message, "unexpected new_session_ticket"));
+            s = NULL;
+        }
+        tlsv_conn_free(c);
+        tlsv_conn_free(s);
+    }
+    tlsv_ctx_free(cc);
+    tlsv_ctx_free(sc);
+}
+
 /* ---- the trace ---------------------------------------------------------------- */
 
 static char trace_text[16384];
@@ -1003,6 +1056,7 @@ int main(void)
         cmocka_unit_test(test_name_and_alpn),     cmocka_unit_test(test_client_auth),
         cmocka_unit_test(test_bytes),             cmocka_unit_test(test_ems),
         cmocka_unit_test(test_forged_echo),       cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_ticket_message_order),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
