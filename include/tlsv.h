@@ -708,7 +708,7 @@ TLSV_API const tlsv_error *tlsv_conn_last_error(const tlsv_conn *conn);
  *     the same server name and ALPN protocol, within its lifetime, and only
  *     if it was made with the extended master secret and the new hello
  *     offers it again (RFC 7627 §5.3; SSL 3.0 has no extensions: its
- *     sessions resume without). Anything else -- and unknown, expired or
+ *     sessions resume without, between SSL 3.0-only hellos). Anything else -- and unknown, expired or
  *     damaged tickets and IDs -- gives a full handshake, no error. A
  *     server resuming from its cache keeps the client's certificates of the
  *     first handshake (tlsv_conn_peer_cert_count); from a ticket it has

@@ -141,14 +141,16 @@ static const char *unfit(const tlsv_engine *e, const tlsv_client_hello *ch, uint
     if (!ours_has || !tlsv_ch_has_suite(ch, r->suite) ||
         !tlsv_suite_usable(tlsv_suite_by_id(r->suite), version))
         return "its cipher suite is not offered or not enabled";
-    /* RFC 7627 §5.3: never a session without the extended master secret;
-     * one with it only if the new ClientHello offers it too */
-    if (version > TLSV_V_SSL3) {
-        if (!r->ems)
-            return "made without the extended master secret";
-        if (!tlsv_ext_present(ch->present, TLSV_EXTID_EXTENDED_MASTER_SECRET))
-            return "the ClientHello does not offer the extended master secret";
-    }
+    /* RFC 7627 §5.3: never a session without the extended master secret
+     * (SSL 3.0 cannot carry it: its sessions only for a ClientHello without
+     * it either); one with it only if the new ClientHello offers it too */
+    bool ch_ems = tlsv_ext_present(ch->present, TLSV_EXTID_EXTENDED_MASTER_SECRET);
+    if (!r->ems && version > TLSV_V_SSL3)
+        return "made without the extended master secret";
+    if (r->ems && !ch_ems)
+        return "the ClientHello does not offer the extended master secret";
+    if (!r->ems && ch_ems)
+        return "made without the extended master secret, which the ClientHello offers";
     if (e->ctx->verify_mode == TLSV_CERT_REQUIRED && !r->peer_cert)
         return "the client was not authenticated by a certificate, which this context requires";
     return NULL;

@@ -122,8 +122,10 @@ bool tlsv_session12_offerable(const tlsv_engine *e, const tlsv_session *s, unsig
     if (!s || s->version > TLSV_V_TLS12 || !tlsv_vset_has((tlsv_vset)offered, s->version) ||
         s->psk_len != 48)
         return false;
-    if (!s->ems && s->version > TLSV_V_SSL3)
-        return false; /* RFC 7627 §5.3: only sessions with the extended master secret */
+    /* RFC 7627 §5.3: only sessions with the extended master secret; an
+     * SSL 3.0 session only in a hello without the extension (SSL 3.0 only) */
+    if (!s->ems && (s->version > TLSV_V_SSL3 || tlsv_vset_max((tlsv_vset)offered) > TLSV_V_SSL3))
+        return false;
     bool ticket = s->ticket_len > 0 && s->version > TLSV_V_SSL3 &&
                   !(ctx->vcfg.options & TLSV_OP_NO_TICKET);
     if (!ticket && s->session_id_len == 0)

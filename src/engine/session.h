@@ -74,7 +74,8 @@ bool tlsv_session_offerable(const tlsv_engine *e, const tlsv_session *s);
 /* Client, TLS <= 1.2: whether e->session may be offered with the versions
  * `offered` (a tlsv_vset) and the suites suites[0..n): a TLS <= 1.2
  * session of one of those versions, its suite among them and usable at its
- * version, with the extended master secret (SSL 3.0 has none), within its
+ * version, with the extended master secret (an SSL 3.0 session, which
+ * has none, only when `offered` is SSL 3.0 alone), within its
  * lifetime, the same server name, verified unless the context verifies
  * nothing, and a ticket (unless OP_NO_TICKET) or a session ID. */
 bool tlsv_session12_offerable(const tlsv_engine *e, const tlsv_session *s, unsigned offered,

@@ -546,7 +546,7 @@ int tlsv_tls12_client_begin(tlsv_engine *e, const tlsv_tls12_client_hello_info *
                                                             : "?",
                                 tlsv_version_string(info->version), s->openssl);
     bool sh_ems = tlsv_ext_present(sh.present, TLSV_EXTID_EXTENDED_MASTER_SECRET);
-    if (resumed && ss->version > TLSV_V_SSL3 && sh_ems != ss->ems)
+    if (resumed && sh_ems != ss->ems)
         return tlsv_engine_fail(e, TLSV_R_HANDSHAKE_FAILURE, TLSV_ALERT_HANDSHAKE_FAILURE,
                                 "the ServerHello resumes a session made %s the extended master "
                                 "secret %s it (RFC 7627 §5.3)",

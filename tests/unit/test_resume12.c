@@ -292,6 +292,29 @@ static void test_resume_ssl3(void **state)
     if (!tlsv_has_ssl3())
         skip(); /* a build without SSL 3.0 */
     resume_at(TLSV_VERSION_SSLv3);
+    /* an SSL 3.0 session has no extended master secret: a client whose
+     * hello carries the extension (it offers TLS too) does not offer it
+     * (RFC 7627 §5.3) */
+    tlsv_ctx *cc = client_ctx_v(TLSV_VERSION_SSLv3), *sc = server_ctx_v(TLSV_VERSION_SSLv3);
+    tlsv_session *sess = first_session(cc, sc);
+    assert_false(sess->ems);
+    tlsv_ctx *wide = client_ctx_v(TLSV_VERSION_TLSv1_2);
+    assert_int_equal(tlsv_ctx_set_minimum_version(wide, TLSV_VERSION_SSLv3), 0);
+    assert_int_equal(tlsv_ctx_set_ciphers(wide, "AES128-SHA"), 0);
+    tlsv_conn *c = tlsv_conn_new(wide, TLSV_ROLE_CLIENT, "localhost", NULL);
+    tlsv_conn_set_session(c, sess);
+    assert_int_equal(tlsv_conn_handshake(c), TLSV_WANT_READ);
+    uint8_t ch[2048];
+    size_t n = tlsv_conn_take_output(c, ch, sizeof ch);
+    assert_true(n > 44);
+    /* not the session's ID (a random one for middlebox compatibility, maybe) */
+    assert_true(ch[43] == 0 || memcmp(ch + 44, sess->session_id, 32) != 0);
+    tlsv_conn_free(c);
+    tlsv_ctx_free(wide);
+    assert_int_equal(resumes(cc, sc, sess), 1);
+    tlsv_session_free(sess);
+    tlsv_ctx_free(cc);
+    tlsv_ctx_free(sc);
 }
 
 /* A client that also offers TLS 1.3 offers a TLS 1.2 session in the legacy
