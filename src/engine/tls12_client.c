@@ -580,7 +580,8 @@ int tlsv_tls12_client_begin(tlsv_engine *e, const tlsv_tls12_client_hello_info *
             memcpy(c->session_id, sh.session_id.p, sh.session_id.n);
         c->session_id_len = sh.session_id.n;
     }
-    /* from here on, info (the hello stage's state) is gone */
+    /* the hello stage's state goes now (and what info points into); the
+     * session is the engine's, held here by a reference of our own anyway */
     tlsv_session *keep = resumed ? tlsv_session_ref((tlsv_session *)ss) : NULL;
     if (e->ops && e->ops->free)
         e->ops->free(e);
