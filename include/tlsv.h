@@ -723,7 +723,8 @@ TLSV_API int tlsv_conn_set_ctx(tlsv_conn *conn, tlsv_ctx *ctx);
 TLSV_API const tlsv_error *tlsv_conn_last_error(const tlsv_conn *conn);
 
 /* ---------------------------------------------------------------------- */
-/* Session resumption (TLS 1.3 tickets, RFC 8446 §2.2, §4.6.1)            */
+/* Session resumption (TLS 1.3 tickets, RFC 8446 §2.2, §4.6.1; TLS 1.2    */
+/* and below: session IDs, RFC 5246 §7.3, and tickets, RFC 5077)          */
 /* ---------------------------------------------------------------------- */
 
 /* A TLS 1.3 server sends NewSessionTicket messages after the handshake; a
@@ -749,7 +750,37 @@ TLSV_API const tlsv_error *tlsv_conn_last_error(const tlsv_conn *conn);
  *     CERT_REQUIRED only if the client presented a verified certificate in
  *     the handshake that issued it. A resumed server connection has no peer
  *     certificates (tlsv_conn_peer_cert_count() is 0).
- *   - OP_NO_TICKET or num_tickets 0 stop the sending of tickets. */
+ *   - OP_NO_TICKET or num_tickets 0 stop the sending of tickets.
+ *
+ * TLS 1.2, 1.1, 1.0 (and SSL 3.0 in a build with it) resume with the
+ * abbreviated handshake of RFC 5246 §7.3: the stored master secret and new
+ * randoms give new keys, no certificate and no key exchange.
+ *   - server: a client that sends the session_ticket extension (RFC 5077)
+ *     gets a NewSessionTicket after its Finished (sealed like TLS 1.3
+ *     tickets, under the same keys, lifetime hint = ticket lifetime; a
+ *     ticket of one protocol family never opens as the other's) and an
+ *     empty session ID; any other client gets a session ID and its session
+ *     goes to the context's session cache (tlsv_ctx_set_session_cache_size,
+ *     tlsv_ctx_set_session_timeout). A ticket under the previous key is
+ *     resumed and replaced by a new one. OP_NO_TICKET: no tickets either
+ *     way (the client does not offer the extension).
+ *   - a session resumes only at its own protocol version, with its own
+ *     cipher suite (offered by the client and enabled on the server), for
+ *     the same server name and ALPN protocol, within its lifetime, and only
+ *     if it was made with the extended master secret and the new hello
+ *     offers it again (RFC 7627 §5.3; SSL 3.0 has no extensions: its
+ *     sessions resume without, between SSL 3.0-only hellos). Anything else -- and unknown, expired or
+ *     damaged tickets and IDs -- gives a full handshake, no error. A
+ *     server resuming from its cache keeps the client's certificates of the
+ *     first handshake (tlsv_conn_peer_cert_count); from a ticket it has
+ *     none.
+ *   - client: it offers a TLS <= 1.2 session (its ticket with a random
+ *     session ID, RFC 5077 §3.4, or else its session ID) when the session's
+ *     version and suite are among those the connection offers; it may be
+ *     offered alongside TLS 1.3 (a TLS 1.3 answer ignores it). A server
+ *     that echoes the session ID but chooses another version or suite is
+ *     refused with illegal_parameter; one that resumes a session made with
+ *     the extended master secret without it, with handshake_failure. */
 
 typedef struct tlsv_session tlsv_session;
 
@@ -773,16 +804,41 @@ TLSV_API uint32_t tlsv_ctx_get_ticket_lifetime(const tlsv_ctx *ctx);
  * useless. Thread-safe. Returns 0, or -1 (INTERNAL_ERROR: no randomness). */
 TLSV_API int tlsv_ctx_rotate_ticket_keys(tlsv_ctx *ctx);
 
+/* Server, TLS <= 1.2: the most sessions the context's session-ID cache
+ * holds, 0..1048576; default 20480 (OpenSSL's and Python's). 0 disables
+ * the cache (and empties it); a smaller size drops the oldest entries at
+ * once. When full, the oldest entry is dropped for a new one; a dropped
+ * entry's master secret is wiped. Shared by every connection of the
+ * context; thread-safe. Fails with INVALID_ARGUMENT above the limit. */
+TLSV_API int tlsv_ctx_set_session_cache_size(tlsv_ctx *ctx, size_t n);
+TLSV_API size_t tlsv_ctx_get_session_cache_size(const tlsv_ctx *ctx);
+
+/* Server, TLS <= 1.2: how long a cached session may be resumed, in seconds,
+ * 1..86400 (RFC 5246 §F.1.4 suggests at most 24 hours); default 7200.
+ * Tickets use the ticket lifetime instead. Fails with INVALID_ARGUMENT
+ * outside the range. */
+TLSV_API int tlsv_ctx_set_session_timeout(tlsv_ctx *ctx, uint32_t seconds);
+TLSV_API uint32_t tlsv_ctx_get_session_timeout(const tlsv_ctx *ctx);
+
+/* Server: the sessions in the context's cache now (expired ones are
+ * dropped first). */
+TLSV_API size_t tlsv_ctx_session_cache_count(tlsv_ctx *ctx);
+
 /* Client: the latest session received on this connection (a new reference:
  * release it with tlsv_session_free), or, if none arrived, the session this
- * connection resumed; NULL if there is neither. Tickets come after the
- * handshake: they are processed by tlsv_conn_read(), so read (or wait for
- * data) before asking. Python: SSLSocket.session. */
+ * connection resumed; NULL if there is neither. TLS 1.3 tickets come after
+ * the handshake: they are processed by tlsv_conn_read(), so read (or wait
+ * for data) before asking. At TLS <= 1.2 the session is there when the
+ * handshake ends: the session of a full handshake (if the server gave a
+ * session ID or a ticket and the extended master secret was used), or of a
+ * resumed one (with the new ticket, if the server sent one). Python:
+ * SSLSocket.session. */
 TLSV_API tlsv_session *tlsv_conn_get_session(tlsv_conn *conn);
 
 /* Client, before the handshake: offer `session` (the connection takes its
  * own reference; NULL clears). The session is offered only if it is still
- * within its lifetime, its version and a suite of its hash are enabled in
+ * within its lifetime, its version and a suite of its hash (TLS <= 1.2:
+ * its very suite) are enabled in
  * this connection's context, its server name equals this connection's, and
  * -- unless the context's verify_mode is CERT_NONE -- the handshake that
  * made it verified the server's certificate; otherwise the handshake is a
@@ -800,8 +856,10 @@ TLSV_API int tlsv_conn_session_reused(const tlsv_conn *conn);
  * its secret. Sessions are immutable: one may be shared by threads. */
 TLSV_API void tlsv_session_free(tlsv_session *session);
 
-/* Serialises a session (format version 1: protocol version, suite, the
- * resumption secret, ticket, lifetime, times, server name, ALPN; not the
+/* Serialises a session (format version 1 for TLS 1.3: protocol version,
+ * suite, the resumption secret, ticket, lifetime, times, server name, ALPN;
+ * format version 2 for TLS <= 1.2: the master secret, session ID, ticket,
+ * extended-master-secret flag and lifetime hint instead; not the
  * peer's certificates) into buf if cap is large enough, and returns the
  * size it needs in any case (0 for NULL). The bytes hold the session's
  * secret: keep them as you would keep a private key. */
@@ -814,11 +872,12 @@ TLSV_API tlsv_session *tlsv_session_from_bytes(const uint8_t *data, size_t len, 
 
 /* When the session was received (seconds since the Unix epoch), and the
  * ticket lifetime the server gave (seconds; Python:
- * SSLSession.ticket_lifetime_hint). -1 for NULL. */
+ * SSLSession.ticket_lifetime_hint; for a TLS <= 1.2 session without a hint,
+ * 7200, how long the client offers it). -1 for NULL. */
 TLSV_API long tlsv_session_time(const tlsv_session *session);
 TLSV_API long tlsv_session_lifetime_hint(const tlsv_session *session);
 
-/* The protocol version (0x0304) and cipher suite name of the session's
+/* The protocol version (0x0304, 0x0303, ...) and cipher suite name of the session's
  * handshake; 0 / NULL for NULL. */
 TLSV_API int tlsv_session_version(const tlsv_session *session);
 TLSV_API const char *tlsv_session_cipher(const tlsv_session *session);

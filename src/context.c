@@ -13,6 +13,7 @@
 
 #include "crypto/crypto.h"
 #include "engine/suites.h"
+#include "engine/sesscache.h"
 #include "engine/ticket.h"
 #include "err.h"
 #include "x509.h"
@@ -86,6 +87,9 @@ tlsv_ctx *tlsv_ctx_new(int protocol, tlsv_error *err)
     ctx->num_tickets = 2; /* as OpenSSL and Python */
     ctx->ticket_lifetime = 7200;
     ctx->ticket_keys = tlsv_ticket_keys_new();
+    ctx->sess_cache = tlsv_sess_cache_new();
+    ctx->sess_cache_size = TLSV_SESSION_CACHE_DEFAULT_SIZE;
+    ctx->sess_timeout = TLSV_SESSION_DEFAULT_TIMEOUT;
     tlsv_err_clear(&ctx->last_error);
     return ctx;
 }
@@ -106,6 +110,7 @@ void tlsv_ctx_unref(tlsv_ctx *ctx)
     tlsv_x509_store_free(ctx->store);
     tlsv_x509_cache_free(ctx->peer_cache);
     tlsv_ticket_keys_free(ctx->ticket_keys);
+    tlsv_sess_cache_free(ctx->sess_cache);
     free(ctx->alpn);
     if (ctx->keylog_file)
         fclose(ctx->keylog_file);

@@ -15,6 +15,7 @@ struct tlsv_x509_chain;
 struct tlsv_x509_store;
 struct tlsv_x509_cache;
 struct tlsv_ticket_keys;
+struct tlsv_sess_cache;
 
 struct tlsv_ctx {
     tlsv_vcfg vcfg;        /* protocol, options, version bounds: see version.h */
@@ -58,6 +59,10 @@ struct tlsv_ctx {
     size_t num_tickets;                   /* NewSessionTickets per handshake (server) */
     uint32_t ticket_lifetime;             /* seconds; also the key rotation interval */
     struct tlsv_ticket_keys *ticket_keys; /* keys made on first use (NULL: out of memory) */
+    /* TLS <= 1.2 session-ID cache (engine/sesscache.c; server) */
+    struct tlsv_sess_cache *sess_cache;   /* NULL: out of memory (nothing cached) */
+    size_t sess_cache_size;               /* entries at most; 0: no cache */
+    uint32_t sess_timeout;                /* seconds an entry lives */
     /* the clock in milliseconds since the Unix epoch (NULL: the real one): an
      * internal hook, for tests of ticket ages and lifetimes */
     uint64_t (*clock_ms)(void *arg);

@@ -784,7 +784,8 @@ void tlsv_engine_established(tlsv_engine *e)
 {
     e->state = TLSV_ES_ESTABLISHED;
     if (TLSV_TRACING(e))
-        tlsv_engine_trace(e, -1, "handshake complete: %s", tlsv_version_string(e->version));
+        tlsv_engine_trace(e, -1, "handshake complete: %s%s", tlsv_version_string(e->version),
+                          e->resumed ? ", resumed" : "");
     if (e->ops && e->ops->free)
         e->ops->free(e);
 }

@@ -1,8 +1,10 @@
 /*
- * session.c -- TLS 1.3 sessions, client side. See session.h.
+ * session.c -- sessions, client side (TLS 1.3, and TLS 1.2 and below). See
+ * session.h.
  *
- * The bytes of a session (tlsv_session_to_bytes), format version 1, all
- * integers big-endian, every field through buf.h:
+ * The bytes of a session (tlsv_session_to_bytes), all integers big-endian,
+ * every field through buf.h. A TLS 1.3 session is written in format
+ * version 1:
  *
  *   magic[4]           "tlsv"
  *   u8  format         1
@@ -18,7 +20,23 @@
  *   opaque server_name<0..255>   no NUL byte
  *   opaque alpn<0..255>          no NUL byte
  *
- * and nothing after it.
+ * and nothing after it. A TLS 1.2/1.1/1.0/SSL 3.0 session is written in
+ * format version 2 (both are read):
+ *
+ *   magic[4]           "tlsv"
+ *   u8  format         2
+ *   u16 version        0x0300..0x0303
+ *   u16 suite          a suite usable at that version
+ *   u64 time_ms        when the handshake that made it finished
+ *   u32 lifetime       seconds, 1..604800 (the ticket's lifetime hint or
+ *                      TLSV_SESSION12_CLIENT_LIFETIME)
+ *   u8  flags          bit 0: verified; bit 1: extended master secret
+ *                      (required above SSL 3.0); others 0
+ *   opaque master<48>            the master secret, exactly 48 bytes
+ *   opaque session_id<0..32>
+ *   opaque ticket<0..2^16-1>     (a session ID or a ticket, or both)
+ *   opaque server_name<0..255>
+ *   opaque alpn<0..255>
  */
 #include "engine/session.h"
 
@@ -34,7 +52,8 @@
 #include "version.h"
 #include "x509.h"
 
-#define SESSION_FORMAT 1
+#define SESSION_FORMAT 1   /* TLS 1.3 sessions */
+#define SESSION_FORMAT12 2 /* TLS <= 1.2 sessions */
 static const uint8_t session_magic[4] = {'t', 'l', 's', 'v'};
 
 uint64_t tlsv_ctx_now_ms(const tlsv_ctx *ctx)
@@ -96,6 +115,88 @@ bool tlsv_session_offerable(const tlsv_engine *e, const tlsv_session *s)
     return false;
 }
 
+bool tlsv_session12_offerable(const tlsv_engine *e, const tlsv_session *s, unsigned offered,
+                              const uint16_t *suites, size_t n_suites)
+{
+    const tlsv_ctx *ctx = e->ctx;
+    if (!s || s->version > TLSV_V_TLS12 || !tlsv_vset_has((tlsv_vset)offered, s->version) ||
+        s->psk_len != 48)
+        return false;
+    /* RFC 7627 §5.3: only sessions with the extended master secret; an
+     * SSL 3.0 session only in a hello without the extension (SSL 3.0 only) */
+    if (!s->ems && (s->version > TLSV_V_SSL3 || tlsv_vset_max((tlsv_vset)offered) > TLSV_V_SSL3))
+        return false;
+    bool ticket = s->ticket_len > 0 && s->version > TLSV_V_SSL3 &&
+                  !(ctx->vcfg.options & TLSV_OP_NO_TICKET);
+    if (!ticket && s->session_id_len == 0)
+        return false;
+    uint64_t now = tlsv_ctx_now_ms(ctx);
+    if (now > s->time_ms && now - s->time_ms >= (uint64_t)s->lifetime * 1000u)
+        return false;
+    if ((s->server_name == NULL) != (e->server_name == NULL) ||
+        (s->server_name && strcmp(s->server_name, e->server_name) != 0))
+        return false;
+    if (!s->verified && ctx->verify_mode != TLSV_CERT_NONE)
+        return false;
+    if (!tlsv_suite_usable(tlsv_suite_by_id(s->suite), s->version))
+        return false;
+    for (size_t i = 0; i < n_suites; i++)
+        if (suites[i] == s->suite)
+            return true; /* never another suite (RFC 5246 §7.4.1.2) */
+    return false;
+}
+
+static char *dup_name(const char *s);
+
+void tlsv_session12_made(tlsv_engine *e, uint16_t version, uint16_t suite,
+                         const uint8_t master[48], bool ems, const uint8_t *session_id,
+                         size_t session_id_len, const uint8_t *ticket, size_t ticket_len,
+                         uint32_t lifetime_hint)
+{
+    if ((!ems && version > TLSV_V_SSL3) || (session_id_len == 0 && ticket_len == 0) ||
+        session_id_len > 32 || (e->server_name && strlen(e->server_name) > TLSV_SESSION_MAX_NAME) ||
+        (e->alpn && strlen(e->alpn) > TLSV_SESSION_MAX_NAME))
+        return;
+    tlsv_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return; /* out of memory: no session, the connection goes on */
+    atomic_init(&s->refs, 1);
+    s->version = version;
+    s->suite = suite;
+    s->psk_len = 48;
+    memcpy(s->psk, master, 48);
+    s->ems = ems;
+    s->session_id_len = session_id_len;
+    if (session_id_len)
+        memcpy(s->session_id, session_id, session_id_len);
+    s->lifetime = lifetime_hint == 0                       ? TLSV_SESSION12_CLIENT_LIFETIME
+                  : lifetime_hint < TLSV_TICKET_MAX_LIFETIME ? lifetime_hint
+                                                             : TLSV_TICKET_MAX_LIFETIME;
+    s->time_ms = tlsv_ctx_now_ms(e->ctx);
+    s->verified = e->resumed ? e->session && e->session->verified
+                             : e->ctx->verify_mode != TLSV_CERT_NONE;
+    s->server_name = dup_name(e->server_name);
+    s->alpn = dup_name(e->alpn);
+    if (ticket_len) {
+        s->ticket = malloc(ticket_len);
+        if (s->ticket) {
+            memcpy(s->ticket, ticket, ticket_len);
+            s->ticket_len = ticket_len;
+        }
+    }
+    if ((ticket_len && !s->ticket) || (e->server_name && !s->server_name) ||
+        (e->alpn && !s->alpn)) {
+        tlsv_session_free(s);
+        return;
+    }
+    s->peer_chain = tlsv_x509_chain_up_ref(e->peer_chain);
+    tlsv_session_free(e->latest);
+    e->latest = s;
+    if (TLSV_TRACING(e))
+        tlsv_engine_trace(e, -1, "new %s session: session ID of %zu bytes, ticket of %zu bytes",
+                          tlsv_version_string(version), session_id_len, ticket_len);
+}
+
 static char *dup_name(const char *s)
 {
     return s && strlen(s) <= TLSV_SESSION_MAX_NAME ? strdup(s) : NULL;
@@ -149,10 +250,39 @@ int tlsv_session_on_ticket(tlsv_engine *e, const uint8_t *msg, size_t len)
 
 /* ---- the public functions ------------------------------------------------- */
 
+static size_t session12_to_bytes(const tlsv_session *s, uint8_t *buf, size_t cap)
+{
+    size_t sn = s->server_name ? strlen(s->server_name) : 0;
+    size_t an = s->alpn ? strlen(s->alpn) : 0;
+    size_t need = 4 + 1 + 2 + 2 + 8 + 4 + 1 + (1 + 48) + (1 + s->session_id_len) +
+                  (2 + s->ticket_len) + (1 + sn) + (1 + an);
+    if (!buf || cap < need)
+        return need;
+    tlsv_writer w;
+    tlsv_wr_init_fixed(&w, buf, cap);
+    tlsv_wr_bytes(&w, session_magic, sizeof session_magic);
+    tlsv_wr_u8(&w, SESSION_FORMAT12);
+    tlsv_wr_u16(&w, s->version);
+    tlsv_wr_u16(&w, s->suite);
+    tlsv_wr_u64(&w, s->time_ms);
+    tlsv_wr_u32(&w, s->lifetime);
+    tlsv_wr_u8(&w, (uint8_t)((s->verified ? 1u : 0u) | (s->ems ? 2u : 0u)));
+    tlsv_wr_opaque(&w, 1, s->psk, 48);
+    tlsv_wr_opaque(&w, 1, s->session_id, s->session_id_len);
+    tlsv_wr_opaque(&w, 2, s->ticket, s->ticket_len);
+    tlsv_wr_opaque(&w, 1, (const uint8_t *)s->server_name, sn);
+    tlsv_wr_opaque(&w, 1, (const uint8_t *)s->alpn, an);
+    if (!tlsv_wr_ok(&w) || tlsv_wr_len(&w) != need)
+        tlsv_memwipe(buf, cap < need ? cap : need);
+    return need;
+}
+
 size_t tlsv_session_to_bytes(const tlsv_session *s, uint8_t *buf, size_t cap)
 {
     if (!s)
         return 0;
+    if (s->version <= TLSV_V_TLS12)
+        return session12_to_bytes(s, buf, cap);
     size_t sn = s->server_name ? strlen(s->server_name) : 0;
     size_t an = s->alpn ? strlen(s->alpn) : 0;
     size_t need = 4 + 1 + 2 + 2 + 8 + 4 + 4 + 4 + 1 + (1 + s->psk_len) + (2 + s->ticket_len) +
@@ -226,9 +356,47 @@ tlsv_session *tlsv_session_from_bytes(const uint8_t *data, size_t len, tlsv_erro
     tlsv_rd_copy(&r, magic, sizeof magic);
     tlsv_rd_u8(&r, &format);
     if (!tlsv_rd_ok(&r) || memcmp(magic, session_magic, sizeof magic) != 0 ||
-        format != SESSION_FORMAT) {
-        why = "they are not tlsv session bytes of format 1";
+        (format != SESSION_FORMAT && format != SESSION_FORMAT12)) {
+        why = "they are not tlsv session bytes of format 1 or 2";
         goto bad;
+    }
+    if (format == SESSION_FORMAT12) {
+        tlsv_rd_u16(&r, &s->version);
+        tlsv_rd_u16(&r, &s->suite);
+        tlsv_rd_u64(&r, &s->time_ms);
+        tlsv_rd_u32(&r, &s->lifetime);
+        tlsv_rd_u8(&r, &flags);
+        if (!tlsv_rd_vec(&r, 1, 48, 48, &v))
+            goto bad;
+        s->psk_len = 48;
+        tlsv_rd_copy(&v, s->psk, 48);
+        if (!tlsv_rd_vec(&r, 1, 0, 32, &v))
+            goto bad;
+        s->session_id_len = tlsv_rd_remaining(&v);
+        tlsv_rd_copy(&v, s->session_id, s->session_id_len);
+        if (!tlsv_rd_vec(&r, 2, 0, TLSV_U16_MAX, &v))
+            goto bad;
+        s->ticket_len = tlsv_rd_remaining(&v);
+        if (s->ticket_len) {
+            s->ticket = malloc(s->ticket_len);
+            if (!s->ticket || !tlsv_rd_copy(&v, s->ticket, s->ticket_len))
+                goto bad;
+        }
+        if (!read_name(&r, &s->server_name) || !read_name(&r, &s->alpn) || !tlsv_rd_done(&r)) {
+            why = "a name is malformed, or bytes follow the session";
+            goto bad;
+        }
+        s->verified = (flags & 1u) != 0;
+        s->ems = (flags & 2u) != 0;
+        if (s->version < TLSV_V_SSL3 || s->version > TLSV_V_TLS12 ||
+            !tlsv_suite_usable(tlsv_suite_by_id(s->suite), s->version) || s->lifetime == 0 ||
+            s->lifetime > TLSV_TICKET_MAX_LIFETIME || (flags & ~3u) != 0 ||
+            (!s->ems && s->version > TLSV_V_SSL3) ||
+            (s->session_id_len == 0 && s->ticket_len == 0)) {
+            why = "a field holds a value out of range";
+            goto bad;
+        }
+        return s;
     }
     tlsv_rd_u16(&r, &version);
     tlsv_rd_u16(&r, &suite);

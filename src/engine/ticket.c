@@ -13,11 +13,13 @@
 #include "err.h"
 #include "version.h"
 
-#define TICKET_FORMAT 1
+#define TICKET_FORMAT 1   /* a TLS 1.3 ticket */
+#define TICKET_FORMAT12 2 /* a TLS <= 1.2 ticket (RFC 5077) */
 #define KEY_NAME_LEN 16
 #define KEY_LEN 32 /* AES-256-GCM */
 #define PLAIN_MAX (1 + 2 + 2 + 8 + 4 + 4 + 1 + TLSV_SESSION_MAX_PSK + 2 * (1 + TLSV_SESSION_MAX_NAME) + 1)
 #define TICKET_MAX (KEY_NAME_LEN + TLSV_AEAD_NONCE_LEN + PLAIN_MAX + TLSV_AEAD_TAG_LEN)
+_Static_assert(TICKET_MAX == TLSV_TICKET_MAX_LEN, "ticket.h and ticket.c agree on the size");
 
 typedef struct tkey {
     bool set;
@@ -88,8 +90,10 @@ static int key_current(const tlsv_ctx *ctx, uint64_t now, tkey *out)
     return rc;
 }
 
-/* A copy of the key named `name` if it is the current or the previous one. */
-static int key_find(const tlsv_ctx *ctx, uint64_t now, const uint8_t *name, tkey *out)
+/* A copy of the key named `name` if it is the current or the previous one
+ * (*is_prev: which). */
+static int key_find(const tlsv_ctx *ctx, uint64_t now, const uint8_t *name, tkey *out,
+                    bool *is_prev)
 {
     struct tlsv_ticket_keys *k = ctx->ticket_keys;
     if (!k)
@@ -100,9 +104,11 @@ static int key_find(const tlsv_ctx *ctx, uint64_t now, const uint8_t *name, tkey
         /* key names are not secret: a plain comparison */
         if (k->cur.set && memcmp(k->cur.name, name, KEY_NAME_LEN) == 0) {
             *out = k->cur;
+            *is_prev = false;
             rc = 0;
         } else if (k->prev.set && memcmp(k->prev.name, name, KEY_NAME_LEN) == 0) {
             *out = k->prev;
+            *is_prev = true;
             rc = 0;
         }
     }
@@ -116,7 +122,9 @@ static size_t ticket_seal(const tkey *key, const tlsv_ticket *t, uint8_t *out)
     uint8_t plain[PLAIN_MAX];
     tlsv_writer w;
     tlsv_wr_init_fixed(&w, plain, sizeof plain);
-    tlsv_wr_u8(&w, TICKET_FORMAT);
+    /* the format byte and the version, both sealed, keep the tickets of
+     * TLS 1.3 and TLS <= 1.2 apart (ticket_open checks they agree) */
+    tlsv_wr_u8(&w, t->version <= TLSV_V_TLS12 ? TICKET_FORMAT12 : TICKET_FORMAT);
     tlsv_wr_u16(&w, t->version);
     tlsv_wr_u16(&w, t->suite);
     tlsv_wr_u64(&w, t->created_ms);
@@ -125,7 +133,7 @@ static size_t ticket_seal(const tkey *key, const tlsv_ticket *t, uint8_t *out)
     tlsv_wr_opaque(&w, 1, t->psk, t->psk_len);
     tlsv_wr_opaque(&w, 1, t->alpn, t->alpn_len);
     tlsv_wr_opaque(&w, 1, t->sni, t->sni_len);
-    tlsv_wr_u8(&w, t->peer_cert ? 1u : 0u);
+    tlsv_wr_u8(&w, (uint8_t)((t->peer_cert ? 1u : 0u) | (t->ems ? 2u : 0u)));
     size_t n = 0;
     tlsv_aead_ctx *a = NULL;
     if (tlsv_wr_ok(&w)) {
@@ -146,13 +154,14 @@ static size_t ticket_seal(const tkey *key, const tlsv_ticket *t, uint8_t *out)
 
 /* Opens a ticket of ours into *t: 0, or -1 (not ours, retired key, damaged,
  * malformed). */
-static int ticket_open(const tlsv_ctx *ctx, uint64_t now, tlsv_bytes in, tlsv_ticket *t)
+static int ticket_open(const tlsv_ctx *ctx, uint64_t now, tlsv_bytes in, tlsv_ticket *t,
+                       bool *old_key)
 {
     size_t overhead = KEY_NAME_LEN + TLSV_AEAD_NONCE_LEN + TLSV_AEAD_TAG_LEN;
     if (in.n <= overhead || in.n > TICKET_MAX)
         return -1;
     tkey key;
-    if (key_find(ctx, now, in.p, &key) != 0)
+    if (key_find(ctx, now, in.p, &key, old_key) != 0)
         return -1;
     uint8_t plain[PLAIN_MAX];
     size_t n = 0;
@@ -189,7 +198,11 @@ static int ticket_open(const tlsv_ctx *ctx, uint64_t now, tlsv_bytes in, tlsv_ti
         tlsv_rd_copy(&v, t->sni, t->sni_len);
         tlsv_rd_u8(&r, &flags);
         t->peer_cert = (flags & 1u) != 0;
-        if (!tlsv_rd_done(&r) || format != TICKET_FORMAT) {
+        t->ems = (flags & 2u) != 0;
+        bool tls13 = t->version == TLSV_V_TLS13;
+        if (!tlsv_rd_done(&r) || (format != (tls13 ? TICKET_FORMAT : TICKET_FORMAT12)) ||
+            (!tls13 && (t->version < TLSV_V_SSL3 || t->version > TLSV_V_TLS12 ||
+                        t->psk_len != 48))) {
             tlsv_wipe(t, sizeof *t);
             rc = -1;
         }
@@ -234,7 +247,8 @@ int tlsv_tls13_find_ticket(tlsv_engine *e, const tlsv_client_hello *ch, const tl
     for (size_t i = 0;
          i < TLSV_TICKET_MAX_IDENTITIES && tlsv_iter_psk_identity(&it, &id, &obfuscated_age);
          i++) {
-        if (ticket_open(e->ctx, now, id, t) != 0) {
+        bool old_key;
+        if (ticket_open(e->ctx, now, id, t, &old_key) != 0) {
             if (TLSV_TRACING(e))
                 tlsv_engine_trace(e, -1, "PSK identity %zu: not a ticket of this context (or "
                                          "under a retired key)", i);
@@ -312,6 +326,33 @@ int tlsv_tls13_send_tickets(tlsv_engine *e, const uint8_t *rms, size_t hlen, boo
     tlsv_wipe(&t, sizeof t);
     tlsv_wipe(&key, sizeof key);
     return rc;
+}
+
+/* ---- TLS <= 1.2 tickets (RFC 5077) ---------------------------------------- */
+
+size_t tlsv_tls12_ticket_seal(const tlsv_ctx *ctx, const tlsv_ticket *t, uint8_t *out,
+                              size_t cap)
+{
+    tkey key;
+    if (cap < TLSV_TICKET_MAX_LEN || t->version > TLSV_V_TLS12 || t->psk_len != 48 ||
+        key_current(ctx, t->created_ms, &key) != 0)
+        return 0;
+    size_t n = ticket_seal(&key, t, out);
+    tlsv_wipe(&key, sizeof key);
+    return n;
+}
+
+int tlsv_tls12_ticket_open(const tlsv_ctx *ctx, tlsv_bytes ticket, tlsv_ticket *t, bool *renew)
+{
+    bool old_key = false;
+    if (ticket_open(ctx, tlsv_ctx_now_ms(ctx), ticket, t, &old_key) != 0)
+        return -1;
+    if (t->version > TLSV_V_TLS12) { /* a TLS 1.3 ticket is no TLS 1.2 session */
+        tlsv_wipe(t, sizeof *t);
+        return -1;
+    }
+    *renew = old_key;
+    return 0;
 }
 
 /* ---- the context's settings (tlsv.h) -------------------------------------- */

@@ -9,11 +9,16 @@
  *   key_name[16] || nonce[12] || AES-256-GCM(key, nonce, aad = key_name,
  *                                            plaintext) || tag[16]
  *
- * plaintext (format 1, through buf.h):
- *   u8 format (1), u16 version, u16 suite, u64 created_ms, u32 lifetime,
- *   u32 age_add, opaque psk<32..48>, opaque alpn<0..255>,
- *   opaque sni<0..255>, u8 flags (bit 0: the client's certificate was
- *   verified)
+ * plaintext (through buf.h):
+ *   u8 format (1: TLS 1.3, 2: TLS <= 1.2), u16 version, u16 suite,
+ *   u64 created_ms, u32 lifetime, u32 age_add (0 for TLS <= 1.2),
+ *   opaque psk<32..48> (TLS <= 1.2: the 48-byte master secret),
+ *   opaque alpn<0..255>, opaque sni<0..255>, u8 flags (bit 0: the client's
+ *   certificate was verified; bit 1: extended master secret)
+ *
+ * A ticket opens only if its format and version agree (format 1 with
+ * 0x0304, format 2 with 0x0300..0x0303), so a TLS 1.3 ticket is never taken
+ * for a TLS 1.2 session nor the reverse. The same keys seal both.
  *
  * Keys: a current one (issues tickets) and the previous one (still
  * accepted). The current key retires after the context's ticket lifetime
@@ -59,7 +64,25 @@ typedef struct tlsv_ticket {
     uint8_t sni[TLSV_SESSION_MAX_NAME];
     size_t sni_len;
     bool peer_cert;             /* the client presented a verified certificate */
+    bool ems;                   /* TLS <= 1.2: extended master secret */
 } tlsv_ticket;
+
+/* The largest ticket tlsv seals. */
+#define TLSV_TICKET_MAX_LEN                                                                   \
+    (16 + 12 + (1 + 2 + 2 + 8 + 4 + 4 + 1 + TLSV_SESSION_MAX_PSK + 2 * (1 + TLSV_SESSION_MAX_NAME) + 1) + 16)
+
+/* TLS <= 1.2 (RFC 5077): seals t (version <= 0x0303, psk = the master
+ * secret) under the context's current key, created_ms being now. Returns
+ * the ticket's length (out has cap >= TLSV_TICKET_MAX_LEN bytes), or 0
+ * (no key: no ticket). */
+size_t tlsv_tls12_ticket_seal(const tlsv_ctx *ctx, const tlsv_ticket *t, uint8_t *out,
+                              size_t cap);
+
+/* TLS <= 1.2: opens a ticket of this context (current or previous key) that
+ * holds a TLS <= 1.2 session: 0 (*t filled, wipe it after use; *renew set
+ * when it is under the previous key), or -1 (foreign, damaged, retired key,
+ * a TLS 1.3 ticket). Lifetime and fitness are the caller's checks. */
+int tlsv_tls12_ticket_open(const tlsv_ctx *ctx, tlsv_bytes ticket, tlsv_ticket *t, bool *renew);
 
 /* Server, after the client's Finished: queues the context's num_tickets
  * NewSessionTickets (none with OP_NO_TICKET, or when the SNI or ALPN is too

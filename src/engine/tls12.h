@@ -31,6 +31,12 @@ typedef struct tlsv_tls12_client_hello_info {
     uint32_t offered_ext;      /* the ClientHello's extensions (TLSV_EXT_BIT mask) */
     const uint8_t *ch;         /* the ClientHello message, header included */
     size_t ch_len;
+    /* resumption: the TLS <= 1.2 session the ClientHello offered (NULL:
+     * none) and the legacy session ID it sent (the session's ID, or with a
+     * ticket a random one, RFC 5077 §3.4): a ServerHello echoing it resumes */
+    const struct tlsv_session *session;
+    const uint8_t *session_id;
+    size_t session_id_len;
 } tlsv_tls12_client_hello_info;
 
 /* Takes over a client whose ServerHello chose TLS 1.2 or below; `sh` is

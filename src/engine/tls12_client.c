@@ -8,9 +8,14 @@
  *   WAIT_SKE        ServerKeyExchange             WAIT_CR_SHD
  *   WAIT_CR_SHD     CertificateRequest            WAIT_SHD
  *                   ServerHelloDone               our flight, WAIT_CCS
- *   WAIT_SHD        ServerHelloDone               our flight, WAIT_CCS
+ *   WAIT_SHD        ServerHelloDone               our flight, WAIT_NST / WAIT_CCS
+ *   WAIT_NST        NewSessionTicket (announced)  WAIT_CCS
  *   WAIT_CCS        change_cipher_spec            WAIT_FINISHED
  *   WAIT_FINISHED   Finished                      application traffic
+ *
+ * Resuming (the ServerHello echoes the session ID we sent for a session;
+ * RFC 5246 §7.3 figure 2, RFC 5077 §3.1): WAIT_NST (announced) or WAIT_CCS
+ * at once; after the server's Finished our CCS and Finished.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,15 +25,24 @@
 #include "crypto/rsa_kx.h"
 #include "engine/engine.h"
 #include "engine/msg.h"
+#include "engine/session.h"
 #include "engine/suites.h"
 #include "engine/tls12.h"
 #include "err.h"
 #include "version.h"
 #include "x509.h"
 
-typedef enum { C_WAIT_CERT, C_WAIT_SKE, C_WAIT_CR_SHD, C_WAIT_SHD, C_WAIT_CCS, C_WAIT_FINISHED } cstate;
-static const char *const cstate_name[] = {"WAIT_CERT", "WAIT_SKE",  "WAIT_CR_SHD",
-                                          "WAIT_SHD",  "WAIT_CCS", "WAIT_FINISHED"};
+typedef enum {
+    C_WAIT_CERT,
+    C_WAIT_SKE,
+    C_WAIT_CR_SHD,
+    C_WAIT_SHD,
+    C_WAIT_NST,
+    C_WAIT_CCS,
+    C_WAIT_FINISHED
+} cstate;
+static const char *const cstate_name[] = {"WAIT_CERT", "WAIT_SKE", "WAIT_CR_SHD", "WAIT_SHD",
+                                          "WAIT_NST",  "WAIT_CCS", "WAIT_FINISHED"};
 
 typedef struct client12 {
     cstate state;
@@ -46,6 +60,14 @@ typedef struct client12 {
     size_t cr_sigalgs_len;
     uint8_t master[48];
     unsigned marks;
+    bool resumed;               /* the abbreviated handshake */
+    bool expect_ticket;         /* the ServerHello announced a NewSessionTicket */
+    uint8_t session_id[32];     /* the ServerHello's session ID (full handshake), or the
+                                   resumed session's */
+    size_t session_id_len;
+    uint8_t *ticket;            /* from the NewSessionTicket (NULL: none, or empty) */
+    size_t ticket_len;
+    uint32_t ticket_hint;
 } client12;
 
 static client12 *C(tlsv_engine *e)
@@ -60,6 +82,7 @@ static void client12_free(tlsv_engine *e)
         return;
     tlsv_tr_free(&c->tr);
     tlsv_pkey_free(c->server_key);
+    free(c->ticket);
     tlsv_wipe(c, sizeof *c);
     free(c);
     e->hs_state = NULL;
@@ -335,6 +358,35 @@ static int on_server_hello_done(tlsv_engine *e, const uint8_t *msg, size_t len)
     fin[3] = (uint8_t)vlen;
     if (add(e, fin, 4 + vlen) != 0 || tlsv_engine_send_handshake(e, fin, 4 + vlen) != 0)
         return -1;
+    c->state = c->expect_ticket ? C_WAIT_NST : C_WAIT_CCS;
+    return 0;
+}
+
+/* RFC 5077 §3.3: the ticket the ServerHello announced, before the server's
+ * CCS; part of the transcript. An empty ticket means none. */
+static int on_new_session_ticket(tlsv_engine *e, const uint8_t *msg, size_t len)
+{
+    client12 *c = C(e);
+    tlsv_new_session_ticket t;
+    tlsv_error err;
+    if (tlsv_msg_parse_new_session_ticket(msg + 4, len - 4, c->version, &t, &err) != 0)
+        return tlsv_engine_fail_err(e, &err);
+    if (add(e, msg, len) != 0)
+        return -1;
+    free(c->ticket);
+    c->ticket = NULL;
+    c->ticket_len = 0;
+    if (t.ticket.n) {
+        c->ticket = malloc(t.ticket.n);
+        if (c->ticket) { /* out of memory: the ticket is dropped, the handshake goes on */
+            memcpy(c->ticket, t.ticket.p, t.ticket.n);
+            c->ticket_len = t.ticket.n;
+        }
+    }
+    c->ticket_hint = t.lifetime;
+    if (TLSV_TRACING(e))
+        tlsv_engine_trace(e, -1, "session ticket of %zu bytes, lifetime hint %u s",
+                          t.ticket.n, (unsigned)t.lifetime);
     c->state = C_WAIT_CCS;
     return 0;
 }
@@ -369,11 +421,29 @@ static int on_finished(tlsv_engine *e, const uint8_t *msg, size_t len)
         return tlsv_engine_fail(e, TLSV_R_DIGEST_CHECK_FAILED, TLSV_ALERT_DECRYPT_ERROR,
                                 "the server's Finished does not match the handshake transcript");
     c->marks |= TLSV_MARK_PEER_FIN;
+    if (c->resumed) { /* our CCS and Finished follow the server's */
+        uint8_t fin[4 + 36] = {TLSV_HS_FINISHED, 0, 0, 0};
+        if (add(e, msg, len) != 0 ||
+            tlsv_tls12_finished(c->version, c->suite, c->master, true, c->tr.buf, c->tr.len,
+                                fin + 4, &vlen) != 0)
+            return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                    "could not compute Finished");
+        fin[3] = (uint8_t)vlen;
+        if (tlsv_engine_send_ccs(e) != 0 ||
+            tlsv_tls12_install(e, true, true, c->version, c->suite, c->master, c->cr, c->sr,
+                               c->etm) != 0 ||
+            tlsv_engine_send_handshake(e, fin, 4 + vlen) != 0 || tlsv_engine_flush(e) != 0)
+            return -1;
+    }
     if ((c->marks & TLSV_MARKS_ALL) != TLSV_MARKS_ALL)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "internal error: application traffic without every "
                                 "verification mark (0x%x)",
                                 c->marks);
+    /* the session (session.c): a resumed one is replaced only by a new ticket */
+    if (!c->resumed || c->ticket_len)
+        tlsv_session12_made(e, c->version, c->suite->id, c->master, c->ems, c->session_id,
+                            c->session_id_len, c->ticket, c->ticket_len, c->ticket_hint);
     tlsv_engine_established(e);
     return 0;
 }
@@ -403,6 +473,10 @@ static int client12_message(tlsv_engine *e, uint8_t type, const uint8_t *msg, si
     case C_WAIT_SHD:
         if (type == TLSV_HS_SERVER_HELLO_DONE)
             return on_server_hello_done(e, msg, len);
+        break;
+    case C_WAIT_NST:
+        if (type == TLSV_HS_NEW_SESSION_TICKET)
+            return on_new_session_ticket(e, msg, len);
         break;
     case C_WAIT_CCS:
         break; /* a handshake message before the CCS */
@@ -459,6 +533,24 @@ int tlsv_tls12_client_begin(tlsv_engine *e, const tlsv_tls12_client_hello_info *
     }
     if (tlsv_ext_present(sh.present, TLSV_EXTID_ALPN) && tlsv_hs_accept_alpn(e, sh.alpn) != 0)
         return -1;
+    /* resumption: the server echoes the session ID we sent for a session */
+    const tlsv_session *ss = info->session;
+    bool resumed = ss && info->session_id_len && sh.session_id.n == info->session_id_len &&
+                   memcmp(sh.session_id.p, info->session_id, info->session_id_len) == 0;
+    if (resumed && (info->version != ss->version || sh.cipher_suite != ss->suite))
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "the ServerHello resumes a session made at %s with %s, but "
+                                "chooses %s with %s (RFC 5246 §7.4.1.3)",
+                                tlsv_version_string(ss->version),
+                                tlsv_suite_by_id(ss->suite) ? tlsv_suite_by_id(ss->suite)->openssl
+                                                            : "?",
+                                tlsv_version_string(info->version), s->openssl);
+    bool sh_ems = tlsv_ext_present(sh.present, TLSV_EXTID_EXTENDED_MASTER_SECRET);
+    if (resumed && sh_ems != ss->ems)
+        return tlsv_engine_fail(e, TLSV_R_HANDSHAKE_FAILURE, TLSV_ALERT_HANDSHAKE_FAILURE,
+                                "the ServerHello resumes a session made %s the extended master "
+                                "secret %s it (RFC 7627 §5.3)",
+                                ss->ems ? "with" : "without", ss->ems ? "without" : "with");
     client12 *c = calloc(1, sizeof *c);
     if (!c)
         return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
@@ -476,6 +568,21 @@ int tlsv_tls12_client_begin(tlsv_engine *e, const tlsv_tls12_client_hello_info *
     c->ems = info->offered_ems && tlsv_ext_present(sh.present, TLSV_EXTID_EXTENDED_MASTER_SECRET);
     c->etm = info->offered_etm && !s->aead &&
              tlsv_ext_present(sh.present, TLSV_EXTID_ENCRYPT_THEN_MAC);
+    c->expect_ticket = tlsv_ext_present(sh.present, TLSV_EXTID_SESSION_TICKET);
+    if (resumed) {
+        c->resumed = true;
+        memcpy(c->master, ss->psk, 48);
+        if (ss->session_id_len)
+            memcpy(c->session_id, ss->session_id, ss->session_id_len);
+        c->session_id_len = ss->session_id_len;
+    } else {
+        if (sh.session_id.n)
+            memcpy(c->session_id, sh.session_id.p, sh.session_id.n);
+        c->session_id_len = sh.session_id.n;
+    }
+    /* the hello stage's state goes now (and what info points into); the
+     * session is the engine's, held here by a reference of our own anyway */
+    tlsv_session *keep = resumed ? tlsv_session_ref((tlsv_session *)ss) : NULL;
     if (e->ops && e->ops->free)
         e->ops->free(e);
     e->hs_state = c;
@@ -484,5 +591,18 @@ int tlsv_tls12_client_begin(tlsv_engine *e, const tlsv_tls12_client_hello_info *
     e->suite = s->id;
     e->plain_version = info->version;
     c->state = C_WAIT_CERT;
+    if (resumed) {
+        /* no certificate: the handshake that made the session verified it */
+        int rc = tlsv_tls13_resume_accepted(e, keep, &c->marks);
+        tlsv_session_free(keep);
+        if (rc != 0)
+            return -1;
+        e->resumed = true;
+        tlsv_engine_keylog(e, "CLIENT_RANDOM", c->master, 48);
+        if (TLSV_TRACING(e))
+            tlsv_engine_trace(e, -1, "resuming the %s session (the server echoed our session ID)",
+                              tlsv_version_string(c->version));
+        c->state = c->expect_ticket ? C_WAIT_NST : C_WAIT_CCS;
+    }
     return 0;
 }

@@ -10,7 +10,13 @@
  *   WAIT_CKE        ClientKeyExchange             WAIT_CV (client certificate) / WAIT_CCS
  *   WAIT_CV         CertificateVerify             WAIT_CCS
  *   WAIT_CCS        change_cipher_spec            WAIT_FINISHED
- *   WAIT_FINISHED   Finished                      our CCS + Finished; application traffic
+ *   WAIT_FINISHED   Finished                      [NewSessionTicket] our CCS + Finished;
+ *                                                 application traffic
+ *
+ * Resuming a session (sesscache.c; RFC 5246 §7.3 figure 2, RFC 5077 §3.1):
+ *   on the ClientHello: ServerHello [NewSessionTicket] CCS Finished
+ *   WAIT_CCS        change_cipher_spec            WAIT_FINISHED
+ *   WAIT_FINISHED   Finished                      application traffic
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +26,7 @@
 #include "crypto/rsa_kx.h"
 #include "engine/engine.h"
 #include "engine/msg.h"
+#include "engine/sesscache.h"
 #include "engine/suites.h"
 #include "engine/tls12.h"
 #include "err.h"
@@ -43,6 +50,10 @@ typedef struct server12 {
     tlsv_pkey *client_key;
     uint8_t master[48];
     unsigned marks;
+    bool resumed;                /* the abbreviated handshake */
+    bool send_ticket;            /* full handshake: a NewSessionTicket after the client's Finished */
+    uint8_t session_id[32];      /* full handshake: the ID sent, cached at the end (if any) */
+    size_t session_id_len;
 } server12;
 
 static server12 *S(tlsv_engine *e)
@@ -116,6 +127,95 @@ static uint16_t choose_group(const tlsv_ctx *ctx, const tlsv_client_hello *ch)
     return 0;
 }
 
+static int send_msg(tlsv_engine *e, tlsv_writer *w, const tlsv_error *err, int rc);
+
+/* Our Finished (after our CCS and write keys), into the transcript. */
+static int send_finished(tlsv_engine *e)
+{
+    server12 *s = S(e);
+    uint8_t fin[4 + 36] = {TLSV_HS_FINISHED, 0, 0, 0};
+    size_t vlen = 0;
+    if (tlsv_tls12_finished(s->version, s->suite, s->master, false, s->tr.buf, s->tr.len,
+                            fin + 4, &vlen) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                "could not compute Finished");
+    fin[3] = (uint8_t)vlen;
+    if (tlsv_engine_send_ccs(e) != 0 ||
+        tlsv_tls12_install(e, true, false, s->version, s->suite, s->master, s->cr, s->sr,
+                           s->etm) != 0 ||
+        add(e, fin, 4 + vlen) != 0 || tlsv_engine_send_handshake(e, fin, 4 + vlen) != 0 ||
+        tlsv_engine_flush(e) != 0)
+        return -1;
+    return 0;
+}
+
+/* A NewSessionTicket for this handshake's session, into the transcript;
+ * peer_cert: the client was authenticated by a certificate. */
+static int send_ticket(tlsv_engine *e, bool peer_cert)
+{
+    server12 *s = S(e);
+    uint8_t *msg = NULL;
+    size_t len = 0;
+    if (tlsv_tls12_new_ticket(e, s->version, s->suite->id, s->master, s->ems, peer_cert, &msg,
+                              &len) != 0)
+        return -1;
+    int rc = add(e, msg, len) == 0 && tlsv_engine_send_handshake(e, msg, len) == 0 ? 0 : -1;
+    free(msg);
+    return rc;
+}
+
+/* The abbreviated handshake (RFC 5246 §7.3 figure 2): ServerHello echoing
+ * the client's session ID, [NewSessionTicket] (a ticket under the previous
+ * key is replaced, RFC 5077 §3.3), CCS, Finished. Takes over rs. */
+static int resume(tlsv_engine *e, const tlsv_client_hello *ch, tlsv_resume12 *rs, int sentinel,
+                  bool secure_reneg, tlsv_bytes alpn)
+{
+    server12 *s = S(e);
+    tlsv_error err;
+    s->suite = tlsv_suite_by_id(rs->suite);
+    s->ems = rs->ems;
+    s->etm = !s->suite->aead && tlsv_ext_present(ch->present, TLSV_EXTID_ENCRYPT_THEN_MAC) &&
+             s->version > TLSV_V_SSL3;
+    memcpy(s->master, rs->master, 48);
+    e->suite = rs->suite;
+    e->group = 0;
+    e->resumed = true;
+    tlsv_x509_chain_free(e->peer_chain);
+    e->peer_chain = rs->peer_chain; /* the reference moves */
+    rs->peer_chain = NULL;
+    bool renew = rs->by_ticket && rs->renew;
+    bool by_ticket = rs->by_ticket, peer_cert = rs->peer_cert;
+    tlsv_resume12_clear(rs);
+    s->marks |= TLSV_MARK_PEER_CERT | TLSV_MARK_PEER_SIG;
+    if (TLSV_TRACING(e))
+        tlsv_engine_trace(e, -1, "resuming the %s session of the client's %s",
+                          tlsv_version_string(s->version), by_ticket ? "ticket" : "session ID");
+    if (tlsv_random(s->sr, 32) != 0)
+        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR, "no randomness");
+    tlsv_vp_write_sentinel((tlsv_sentinel)sentinel, s->sr);
+    tlsv_server_hello_params shp = {
+        .legacy_version = s->version,
+        .random = s->sr,
+        .session_id = ch->session_id, /* RFC 5077 §3.4: echoed with a ticket too */
+        .cipher_suite = s->suite->id,
+        .renegotiation_info = secure_reneg,
+        .extended_master_secret = s->ems,
+        .encrypt_then_mac = s->etm,
+        .session_ticket = renew,
+        .alpn = alpn,
+    };
+    tlsv_writer w;
+    if (!tlsv_wr_init_growable(&w, 512, 4096))
+        return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
+    if (send_msg(e, &w, &err, tlsv_msg_write_server_hello(&w, &shp, &err)) != 0)
+        return -1;
+    tlsv_engine_keylog(e, "CLIENT_RANDOM", s->master, 48);
+    if ((renew && send_ticket(e, peer_cert) != 0) || send_finished(e) != 0)
+        return -1;
+    s->state = S_WAIT_CCS;
+    return 0;
+}
+
 int tlsv_tls12_server_begin(tlsv_engine *e, const tlsv_client_hello *ch, const uint8_t *msg,
                             size_t len, uint16_t version, int sentinel)
 {
@@ -160,18 +260,6 @@ int tlsv_tls12_server_begin(tlsv_engine *e, const tlsv_client_hello *ch, const u
                                 "server's %s key",
                                 tlsv_version_string(version),
                                 tlsv_pkey_get_type(ctx->key) == TLSV_PKEY_RSA ? "RSA" : "EC");
-    uint16_t ske_scheme = 0;
-    if (suite->kx == TLSV_KX_ECDHE) {
-        ske_scheme = tlsv_tls12_pick_scheme(
-            ctx->key, version, ch->signature_algorithms,
-            tlsv_ext_present(ch->present, TLSV_EXTID_SIGNATURE_ALGORITHMS));
-        if (!ske_scheme)
-            return tlsv_engine_fail(e, TLSV_R_NO_SHARED_SIGNATURE_ALGORITHMS,
-                                    TLSV_ALERT_HANDSHAKE_FAILURE,
-                                    "none of the client's signature schemes fits this server's "
-                                    "key");
-    }
-
     server12 *s = calloc(1, sizeof *s);
     if (!s)
         return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
@@ -201,6 +289,36 @@ int tlsv_tls12_server_begin(tlsv_engine *e, const tlsv_client_hello *ch, const u
         tlsv_hs_select_alpn(e, ch->alpn, &alpn) != 0)
         return -1;
 
+    /* a session to resume (sesscache.c): then its suite, no key exchange */
+    tlsv_resume12 rs;
+    s->resumed = tlsv_tls12_find_session(e, ch, version, ours, n_ours, &rs);
+    if (s->resumed && !key_fits(ctx->key, tlsv_suite_by_id(rs.suite))) {
+        tlsv_resume12_clear(&rs);
+        s->resumed = false;
+    }
+    if (s->resumed)
+        return resume(e, ch, &rs, sentinel, secure_reneg, alpn);
+
+    uint16_t ske_scheme = 0;
+    if (suite->kx == TLSV_KX_ECDHE) {
+        ske_scheme = tlsv_tls12_pick_scheme(
+            ctx->key, version, ch->signature_algorithms,
+            tlsv_ext_present(ch->present, TLSV_EXTID_SIGNATURE_ALGORITHMS));
+        if (!ske_scheme)
+            return tlsv_engine_fail(e, TLSV_R_NO_SHARED_SIGNATURE_ALGORITHMS,
+                                    TLSV_ALERT_HANDSHAKE_FAILURE,
+                                    "none of the client's signature schemes fits this server's "
+                                    "key");
+    }
+    /* a ticket after the client's Finished, or a session ID for the cache */
+    s->send_ticket = tlsv_tls12_will_send_ticket(e, ch, version, s->ems);
+    if (!s->send_ticket && tlsv_tls12_will_cache(e, version, s->ems)) {
+        if (tlsv_random(s->session_id, 32) != 0)
+            return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
+                                    "no randomness");
+        s->session_id_len = 32;
+    }
+
     /* ServerHello: the random carries the policy's downgrade sentinel */
     if (tlsv_random(s->sr, 32) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR, "no randomness");
@@ -208,13 +326,14 @@ int tlsv_tls12_server_begin(tlsv_engine *e, const tlsv_client_hello *ch, const u
     tlsv_server_hello_params shp = {
         .legacy_version = version,
         .random = s->sr,
-        .session_id = {NULL, 0},
+        .session_id = {s->session_id, s->session_id_len},
         .cipher_suite = suite->id,
         .renegotiation_info = secure_reneg,
         .extended_master_secret = s->ems,
         .encrypt_then_mac = s->etm,
         .ec_point_formats = suite->kx == TLSV_KX_ECDHE &&
                             tlsv_ext_present(ch->present, TLSV_EXTID_EC_POINT_FORMATS),
+        .session_ticket = s->send_ticket,
         .alpn = alpn,
     };
     tlsv_writer w;
@@ -429,23 +548,19 @@ static int on_finished(tlsv_engine *e, const uint8_t *msg, size_t len)
     s->marks |= TLSV_MARK_PEER_FIN;
     if (add(e, msg, len) != 0)
         return -1;
-    /* our ChangeCipherSpec and Finished */
-    uint8_t fin[4 + 36] = {TLSV_HS_FINISHED, 0, 0, 0};
-    if (tlsv_tls12_finished(s->version, s->suite, s->master, false, s->tr.buf,
-                            s->tr.len, fin + 4, &vlen) != 0)
-        return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
-                                "could not compute Finished");
-    fin[3] = (uint8_t)vlen;
-    if (tlsv_engine_send_ccs(e) != 0 ||
-        tlsv_tls12_install(e, true, false, s->version, s->suite, s->master, s->cr, s->sr,
-                           s->etm) != 0 ||
-        tlsv_engine_send_handshake(e, fin, 4 + vlen) != 0 || tlsv_engine_flush(e) != 0)
+    /* full handshake: [NewSessionTicket], our ChangeCipherSpec and Finished
+     * (resumed: ours went first) */
+    if (!s->resumed &&
+        ((s->send_ticket && send_ticket(e, s->client_key != NULL) != 0) || send_finished(e) != 0))
         return -1;
     if ((s->marks & TLSV_MARKS_ALL) != TLSV_MARKS_ALL)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "internal error: application traffic without every "
                                 "verification mark (0x%x)",
                                 s->marks);
+    if (!s->resumed && s->session_id_len)
+        tlsv_tls12_cache_add(e, s->session_id, s->session_id_len, s->version, s->suite->id,
+                             s->master, s->ems, s->client_key != NULL);
     tlsv_engine_established(e);
     return 0;
 }

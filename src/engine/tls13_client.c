@@ -66,6 +66,8 @@ typedef struct client {
     uint32_t offered_ext;         /* its extensions: all a server may answer */
     bool psk_ok;                  /* e->session may be offered (tlsv_session_offerable) */
     bool psk_offered;             /* the last ClientHello offered it */
+    bool sess12;                  /* e->session is a TLS <= 1.2 session offered (session.h) */
+    bool ticket12;                /* ... by its ticket (RFC 5077), session_id being random */
 } client;
 
 static client *C(tlsv_engine *e)
@@ -216,6 +218,10 @@ static int send_client_hello(tlsv_engine *e, const tlsv_bytes *cookie)
         .extended_master_secret = legacy && !ssl3_only,
         .encrypt_then_mac = c->offered_etm,
         .ec_point_formats = legacy && !ssl3_only,
+        /* RFC 5077: empty, or the ticket of the TLS <= 1.2 session offered */
+        .session_ticket = legacy && !ssl3_only && !(ctx->vcfg.options & TLSV_OP_NO_TICKET),
+        .ticket = c->ticket12 ? (tlsv_bytes){e->session->ticket, e->session->ticket_len}
+                              : (tlsv_bytes){NULL, 0},
         .padding = !ssl3_only && (ctx->vcfg.options & 0x40u) != 0, /* OP_TLSEXT_PADDING (OP_ALL) */
         .post_handshake_auth = tls13 && ctx->post_handshake_auth, /* RFC 8446 §4.2.6 */
         .second_hello = cookie != NULL || c->hrr_seen,
@@ -321,6 +327,25 @@ static int client_start(tlsv_engine *e)
                                 "could not generate a key share");
     c->psk_ok = e->session && tlsv_vset_has(c->offer.run, TLSV_V_TLS13) &&
                 tlsv_session_offerable(e, e->session);
+    /* a TLS <= 1.2 session: its ticket with a random session ID (RFC 5077
+     * §3.4), or its session ID (RFC 5246 §7.4.1.2), in the legacy fields */
+    c->sess12 = e->session && legacy &&
+                tlsv_session12_offerable(e, e->session, c->offer.run, c->suites, c->n_suites);
+    if (c->sess12) {
+        const tlsv_session *ss = e->session;
+        c->ticket12 = ss->ticket_len && ss->version > TLSV_V_SSL3 &&
+                      tlsv_vset_max(c->offer.run) > TLSV_V_SSL3 &&
+                      !(ctx->vcfg.options & TLSV_OP_NO_TICKET);
+        if (c->ticket12 && !c->session_id_len) {
+            c->session_id_len = 32;
+            if (tlsv_random(c->session_id, 32) != 0)
+                return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE,
+                                        "no randomness");
+        } else if (!c->ticket12) {
+            memcpy(c->session_id, ss->session_id, ss->session_id_len);
+            c->session_id_len = ss->session_id_len;
+        }
+    }
     c->state = C_WAIT_SH;
     return send_client_hello(e, NULL);
 }
@@ -437,6 +462,9 @@ static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
             .offered_ext = c->offered_ext,
             .ch = c->ch,
             .ch_len = c->ch_len,
+            .session = c->sess12 ? e->session : NULL,
+            .session_id = c->session_id,
+            .session_id_len = c->session_id_len,
         };
         memcpy(info.client_random, c->random, 32);
         if (!c->ch)

@@ -1274,12 +1274,16 @@ typedef struct scene {
 } scene;
 
 /* A TLS 1.3 (max 0) or TLS 1.0-1.2 pair; the client's ClientHello reaches
- * the server, whose first flight is in x->flight (not yet delivered). */
-static inline void scene_start(scene *x, int max, const char *ciphers)
+ * the server, whose first flight is in x->flight (not yet delivered).
+ * scene_start_opts adds options to the client's context first. */
+static inline void scene_start_opts(scene *x, int max, const char *ciphers,
+                                    tlsv_options client_options)
 {
     memset(x, 0, sizeof *x);
     x->sc = hs_ctx(TLSV_VERSION_TLSv1, max, ciphers, &x->skeys);
     x->cc = hc_ctx(TLSV_VERSION_TLSv1, max, ciphers, &x->ckeys);
+    if (client_options)
+        tlsv_ctx_add_options(x->cc, client_options);
     x->c = h_conn(x->cc, TLSV_ROLE_CLIENT);
     x->s = h_conn(x->sc, TLSV_ROLE_SERVER);
     x->version = max == 0 ? TLSV_V_TLS13 : (uint16_t)max;
@@ -1327,6 +1331,11 @@ static inline void scene_start(scene *x, int max, const char *ciphers)
         memcpy(x->cview.sr, x->sh.p + 6, 32);
         x->cview.have_sr = true;
     }
+}
+
+static inline void scene_start(scene *x, int max, const char *ciphers)
+{
+    scene_start_opts(x, max, ciphers, 0);
 }
 
 /* TLS 1.3: a server flight made of the ServerHello `sh`, a CCS and `hs`

@@ -328,7 +328,9 @@ static void sh12_with(const char *suites, uint16_t type, const void *data, size_
                       tlsv_reason reason, int alert)
 {
     scene x;
-    scene_start(&x, TLSV_VERSION_TLSv1_2, suites);
+    /* a client that does not offer session tickets (a tlsv server answers
+     * the extension when offered) */
+    scene_start_opts(&x, TLSV_VERSION_TLSv1_2, suites, TLSV_OP_NO_TICKET);
     hmsg m[8];
     split_messages(x.sh.p, x.sh.n, m, 8);
     hbuf sh = {0}, f = {0};

@@ -59,7 +59,8 @@ enum {
     OPT_VERIFY, OPT_NO_CHECK_HOSTNAME, OPT_SERVERNAME, OPT_ALPN, OPT_CIPHERS,
     OPT_CIPHERSUITES, OPT_GROUPS, OPT_FALLBACK_SCSV, OPT_HANDSHAKE_ONLY, OPT_JSON,
     OPT_TRACE, OPT_KEYLOG, OPT_PORT, OPT_ONCE, OPT_ECHO, OPT_WWW, OPT_SESS_OUT, OPT_SESS_IN,
-    OPT_RECONNECT, OPT_NUM_TICKETS, OPT_KEYUPDATE_COMMANDS, OPT_ENABLE_PHA
+    OPT_RECONNECT, OPT_NUM_TICKETS, OPT_KEYUPDATE_COMMANDS, OPT_ENABLE_PHA, OPT_SESS_CACHE,
+    OPT_SESS_TIMEOUT
 };
 
 static const struct option longopts[] = {
@@ -90,6 +91,8 @@ static const struct option longopts[] = {
     {"sess-in", required_argument, NULL, OPT_SESS_IN},
     {"reconnect", required_argument, NULL, OPT_RECONNECT},
     {"num-tickets", required_argument, NULL, OPT_NUM_TICKETS},
+    {"sess-cache", required_argument, NULL, OPT_SESS_CACHE},
+    {"sess-timeout", required_argument, NULL, OPT_SESS_TIMEOUT},
     {"keyupdate-commands", no_argument, NULL, OPT_KEYUPDATE_COMMANDS},
     {"enable-pha", no_argument, NULL, OPT_ENABLE_PHA},
     {"help", no_argument, NULL, 'h'},
@@ -114,6 +117,8 @@ struct opts {
     const char *sess_out, *sess_in; /* client: --sess-out / --sess-in FILE */
     int reconnect;          /* client: --reconnect N */
     int num_tickets;        /* server: --num-tickets N (-1: the default) */
+    long sess_cache;        /* server: --sess-cache N (-1: the default) */
+    long sess_timeout;      /* server: --sess-timeout SECONDS (-1: the default) */
     int ku_commands;        /* --keyupdate-commands: stdin lines "k" / "K" */
     int enable_pha;         /* --enable-pha: TLS 1.3 post-handshake authentication;
                                server: stdin line "c" */
@@ -198,6 +203,22 @@ static int parse_args(struct opts *o, int argc, char **argv)
                 o->num_tickets = (int)n;
             break;
         }
+        case OPT_SESS_CACHE:
+        case OPT_SESS_TIMEOUT: {
+            char *end;
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            long min = c == OPT_SESS_CACHE ? 0 : 1, max = c == OPT_SESS_CACHE ? 1048576 : 86400;
+            if (errno || end == optarg || *end || n < min || n > max)
+                return tool_usage_error("--%s takes %ld..%ld, not '%s'",
+                                        c == OPT_SESS_CACHE ? "sess-cache" : "sess-timeout", min,
+                                        max, optarg);
+            if (c == OPT_SESS_CACHE)
+                o->sess_cache = n;
+            else
+                o->sess_timeout = n;
+            break;
+        }
         case OPT_ONCE: o->once = 1; break;
         case OPT_KEYUPDATE_COMMANDS: o->ku_commands = 1; break;
         case OPT_ENABLE_PHA: o->enable_pha = 1; break;
@@ -227,7 +248,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
     /* options that belong to the other side */
     if (!o->is_server) {
         const char *bad = o->port >= 0 ? "--port" : o->once ? "--once" : o->echo ? "--echo"
-                        : o->www ? "--www" : o->num_tickets >= 0 ? "--num-tickets" : NULL;
+                        : o->www ? "--www" : o->num_tickets >= 0 ? "--num-tickets"
+                        : o->sess_cache >= 0 ? "--sess-cache"
+                        : o->sess_timeout >= 0 ? "--sess-timeout" : NULL;
         if (bad)
             return tool_usage_error("%s is an option of tlsv server", bad);
     } else {
@@ -398,6 +421,12 @@ static int build_ctx(const struct opts *o, tlsv_ctx **out)
         rc = config_failed(o, "--enable-pha", tlsv_ctx_last_error(ctx));
     if (!rc && o->num_tickets >= 0 && tlsv_ctx_set_num_tickets(ctx, (size_t)o->num_tickets) != 0)
         rc = config_failed(o, "--num-tickets", tlsv_ctx_last_error(ctx));
+    if (!rc && o->sess_cache >= 0 &&
+        tlsv_ctx_set_session_cache_size(ctx, (size_t)o->sess_cache) != 0)
+        rc = config_failed(o, "--sess-cache", tlsv_ctx_last_error(ctx));
+    if (!rc && o->sess_timeout >= 0 &&
+        tlsv_ctx_set_session_timeout(ctx, (uint32_t)o->sess_timeout) != 0)
+        rc = config_failed(o, "--sess-timeout", tlsv_ctx_last_error(ctx));
     if (rc) {
         tlsv_ctx_free(ctx);
         return rc;
@@ -793,7 +822,9 @@ static int run_client(const struct opts *o, tlsv_ctx *ctx)
     }
     if (o->sess_out) {
         if (!sess) {
-            fprintf(stderr, "tlsv client: --sess-out %s: the server sent no session ticket\n",
+            fprintf(stderr,
+                    "tlsv client: --sess-out %s: the server gave no session to keep (no "
+                    "ticket, no session ID)\n",
                     o->sess_out);
             status = status ? status : 1;
         } else if (save_session(o->sess_out, sess) != 0) {
@@ -1081,6 +1112,8 @@ int tool_connect_command(const char *cmd, int argc, char **argv)
     o.verify = -1;
     o.port = -1;
     o.num_tickets = -1;
+    o.sess_cache = -1;
+    o.sess_timeout = -1;
     int rc = parse_args(&o, argc, argv);
     if (rc)
         return rc;
