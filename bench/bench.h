@@ -93,8 +93,19 @@ static inline double stopwatch_scale(const struct stopwatch *w, double wall_ns)
 
 /* ---- what is measured ---------------------------------------------------------- */
 
-/* The three handshakes. */
-enum hs_kind { HS_TLS13_ECDSA, HS_TLS13_RSA, HS_TLS12_ECDSA, HS__COUNT };
+/* The handshakes: three full ones (each with a primitive bound), then two
+ * resumed ones (ECDSA server; the client offers the session of an earlier
+ * handshake, the server takes it: TLS 1.3 psk_dhe_ke with a ticket, TLS 1.2
+ * an abbreviated handshake with a ticket). */
+enum hs_kind {
+    HS_TLS13_ECDSA,
+    HS_TLS13_RSA,
+    HS_TLS12_ECDSA,
+    HS_FULL__COUNT, /* the kinds before it are full handshakes */
+    HS_TLS13_RESUMED = HS_FULL__COUNT,
+    HS_TLS12_RESUMED,
+    HS__COUNT
+};
 
 /* The three bulk ciphers (TLS 1.3 suites). */
 enum bulk_cipher { BULK_AES128GCM, BULK_AES256GCM, BULK_CHACHA20, BULK__COUNT };
@@ -114,6 +125,12 @@ struct setup {
     const char *cert;    /* the server's leaf certificate (PEM) */
     const char *key;     /* its private key (PEM) */
     const char *cafile;  /* the CA the client trusts (PEM) */
+    int resume;          /* 1: resumed handshakes. The server issues one ticket
+                            per handshake, the client reads it after the
+                            handshake (both libraries alike), and every client
+                            offers the session of one priming handshake made
+                            when the contexts are. 0: full handshakes, no
+                            tickets, no session cache on either side. */
 };
 
 /* Fills *s for a handshake or a bulk cipher. */
@@ -132,13 +149,14 @@ struct library {
      * hostname) and a server context (setup->cert and ->key), each offering
      * only setup->suite, and the groups X25519 then P-256 (the key share is
      * X25519; a TLS 1.2 client must list the ECDSA certificate's curve);
-     * no tickets, no session cache. */
+     * no tickets, no session cache -- unless setup->resume, see there. */
     void *(*contexts_new)(const struct setup *setup);
     void (*contexts_free)(void *contexts);
     /* A fresh client and server connection, connected to each other. */
     void *(*pair_new)(void *contexts);
     /* Runs the handshake to completion on both sides and checks what was
-     * negotiated (version, suite, group, the client's verified peer). */
+     * negotiated (version, suite, group, the client's verified peer, and
+     * with setup->resume that both sides resumed the session). */
     void (*handshake)(void *pair);
     /* `from` writes len bytes; the other side reads all len of them into
      * out (which must not alias data). */

@@ -52,7 +52,7 @@ count() { # KIND LIB FILE
     awk '/^totals:/ { print $2; found = 1 } END { if (!found) exit 1 }' "$3"
 }
 
-kinds="tls13_ecdsa tls13_rsa tls12_ecdsa bulk_aes128gcm bulk_aes256gcm bulk_chacha20"
+kinds="tls13_ecdsa tls13_rsa tls12_ecdsa tls13_resumed tls12_resumed bulk_aes128gcm bulk_aes256gcm bulk_chacha20"
 hs_kinds="tls13_ecdsa tls13_rsa tls12_ecdsa"
 declare -A ir
 status=0

@@ -127,7 +127,8 @@ static int parse_kind(const char *what, struct setup *setup, enum hs_kind *kind)
         setup_for_handshake(setup, *kind);
         if (strcmp(what, hs_kind_name[k]) == 0)
             return UNIT_HANDSHAKE;
-        if (strncmp(what, "bound_", 6) == 0 && strcmp(what + 6, hs_kind_name[k]) == 0)
+        if (k < HS_FULL__COUNT && strncmp(what, "bound_", 6) == 0 &&
+            strcmp(what + 6, hs_kind_name[k]) == 0)
             return UNIT_BOUND;
     }
     for (int c = 0; c < BULK__COUNT; c++)
@@ -145,7 +146,7 @@ int run_counted(const char *what, const struct library *lib)
     int unit_kind = parse_kind(what, &setup, &kind);
     if (unit_kind < 0) {
         fprintf(stderr, "tlsv-bench: --count: unknown kind '%s' (tls13_ecdsa, tls13_rsa, "
-                        "tls12_ecdsa, bulk_aes128gcm, bulk_aes256gcm, bulk_chacha20, "
+                        "tls12_ecdsa, tls13_resumed, tls12_resumed, bulk_aes128gcm, bulk_aes256gcm, bulk_chacha20, "
                         "bound_tls13_ecdsa, bound_tls13_rsa, bound_tls12_ecdsa)\n", what);
         return 2;
     }

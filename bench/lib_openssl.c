@@ -5,8 +5,11 @@
  *
  * Configured as tlsv is: one suite, X25519 (P-256 listed too), the client
  * verifying the chain against the CA and the hostname, no client
- * authentication. tlsv issues no session tickets yet, so neither does libssl
- * here: num_tickets 0, SSL_OP_NO_TICKET, and no session cache on either side.
+ * authentication. Full handshakes: num_tickets 0, SSL_OP_NO_TICKET, and no
+ * session cache on either side, as tlsv is told (OP_NO_TICKET). Resumed
+ * handshakes (setup->resume): one ticket per handshake, no session cache
+ * (tickets carry the session), the client reading the ticket after the
+ * handshake, as tlsv does.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 struct ossl_contexts {
     const struct setup *setup;
     SSL_CTX *ctx[2]; /* by side */
+    SSL_SESSION *session; /* setup->resume: what every client offers */
     BIO *end[2];     /* the two ends of one BIO pair, reused by every connection */
 };
 
@@ -43,6 +47,8 @@ static void ssl_failed(const struct ossl_pair *p, enum side s, const char *what,
           what, e, detail);
 }
 
+static void prime_session(struct ossl_contexts *cx);
+
 static void *contexts_new(const struct setup *s)
 {
     struct ossl_contexts *cx = calloc(1, sizeof *cx);
@@ -55,10 +61,11 @@ static void *contexts_new(const struct setup *s)
         SSL_CTX *ctx = cx->ctx[side];
         if (!ctx)
             fatal("openssl: cannot create a context");
-        /* what tlsv does not do yet, libssl must not do either */
-        SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-        if (!SSL_CTX_set_num_tickets(ctx, 0) || !SSL_CTX_set1_groups_list(ctx, "X25519:P-256"))
+        if (!s->resume)
+            SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+        if (!SSL_CTX_set_num_tickets(ctx, s->resume ? 1 : 0) ||
+            !SSL_CTX_set1_groups_list(ctx, "X25519:P-256"))
             fatal("openssl: cannot configure tickets or groups");
         if (s->version == TLS1_2_VERSION) {
             if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
@@ -87,12 +94,15 @@ static void *contexts_new(const struct setup *s)
         if (BIO_write(cx->end[side], &byte, 1) != 1 || BIO_read(cx->end[!side], &byte, 1) != 1)
             fatal("openssl: the BIO pair does not carry bytes");
     }
+    if (s->resume)
+        prime_session(cx);
     return cx;
 }
 
 static void contexts_free(void *contexts)
 {
     struct ossl_contexts *cx = contexts;
+    SSL_SESSION_free(cx->session);
     for (int side = 0; side < 2; side++) {
         SSL_CTX_free(cx->ctx[side]);
         BIO_free(cx->end[side]);
@@ -116,7 +126,8 @@ static void *pair_new(void *contexts)
                 SSL_set_connect_state(ssl);
                 /* SNI, and the name the certificate must carry */
                 ok = SSL_set_tlsext_host_name(ssl, BENCH_HOSTNAME) == 1 &&
-                     SSL_set1_host(ssl, BENCH_HOSTNAME) == 1;
+                     SSL_set1_host(ssl, BENCH_HOSTNAME) == 1 &&
+                     (!p->cx->session || SSL_set_session(ssl, p->cx->session) == 1);
             } else {
                 SSL_set_accept_state(ssl);
             }
@@ -134,6 +145,11 @@ static void pair_free(void *pair)
     struct ossl_pair *p = pair;
     for (int side = 0; side < 2; side++) {
         side_enter((enum side)side);
+        /* Freed without a close_notify, a connection marks its session
+         * unresumable (ssl_clear_bad_session); the bench's connections end
+         * well, say so, and the one session stays good for every client. */
+        if (p->cx->setup->resume)
+            SSL_set_shutdown(p->ssl[side], SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
         SSL_free(p->ssl[side]);
         side_leave((enum side)side);
     }
@@ -146,8 +162,11 @@ static void check_negotiated(const struct ossl_pair *p)
     for (int side = 0; side < 2; side++) {
         SSL *ssl = p->ssl[side];
         const char *cipher = SSL_get_cipher_name(ssl);
+        /* a resumed TLS 1.2 handshake exchanges no keys (libssl may still
+         * name the group of the session's handshake) */
+        int keyless = p->cx->session && s->version == TLS1_2_VERSION;
         if (SSL_version(ssl) != s->version || !cipher || strcmp(cipher, s->suite) != 0 ||
-            SSL_get_negotiated_group(ssl) != NID_X25519)
+            (!keyless && SSL_get_negotiated_group(ssl) != NID_X25519))
             fatal("openssl %s (%s): negotiated %s %s, not what was configured", side_name[side],
                   s->label, SSL_get_version(ssl), cipher ? cipher : "-");
         if (BIO_ctrl_pending(p->cx->end[side]) != 0)
@@ -156,6 +175,23 @@ static void check_negotiated(const struct ossl_pair *p)
     if (!SSL_get0_peer_certificate(p->ssl[SIDE_CLIENT]) ||
         SSL_get_verify_result(p->ssl[SIDE_CLIENT]) != X509_V_OK)
         fatal("openssl client (%s): the server certificate was not verified", s->label);
+    if (p->cx->session)
+        for (int side = 0; side < 2; side++)
+            if (!SSL_session_reused(p->ssl[side]))
+                fatal("openssl %s (%s): the session was not resumed", side_name[side], s->label);
+}
+
+/* setup->resume: the client reads what the server sent after its last
+ * handshake message (the ticket), as a client reading data would. */
+static void read_ticket(const struct ossl_pair *p)
+{
+    uint8_t byte;
+    side_enter(SIDE_CLIENT);
+    int r = SSL_read(p->ssl[SIDE_CLIENT], &byte, 1);
+    int e = SSL_get_error(p->ssl[SIDE_CLIENT], r);
+    side_leave(SIDE_CLIENT);
+    if (r > 0 || e != SSL_ERROR_WANT_READ)
+        ssl_failed(p, SIDE_CLIENT, "reading the session ticket", r);
 }
 
 static void handshake(void *pair)
@@ -178,7 +214,20 @@ static void handshake(void *pair)
                 ssl_failed(p, (enum side)side, "handshake", rc);
         }
     }
+    if (p->cx->setup->resume)
+        read_ticket(p);
     check_negotiated(p);
+}
+
+/* One full handshake whose session every later client offers. */
+static void prime_session(struct ossl_contexts *cx)
+{
+    struct ossl_pair *p = pair_new(cx);
+    handshake(p);
+    cx->session = SSL_get1_session(p->ssl[SIDE_CLIENT]);
+    if (!cx->session || !SSL_SESSION_is_resumable(cx->session))
+        fatal("openssl (%s): no resumable session after the priming handshake", cx->setup->label);
+    pair_free(p);
 }
 
 static void send_data(void *pair, enum side from, const uint8_t *data, size_t len, uint8_t *out)

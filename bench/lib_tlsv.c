@@ -17,7 +17,8 @@
 
 struct tlsv_contexts {
     const struct setup *setup;
-    tlsv_ctx *ctx[2]; /* by side */
+    tlsv_ctx *ctx[2];      /* by side */
+    tlsv_session *session; /* setup->resume: what every client offers */
 };
 
 struct tlsv_pair {
@@ -45,6 +46,8 @@ static void conn_failed(const struct tlsv_pair *p, enum side s, const char *what
     fatal("tlsv %s (%s): %s: %s", side_name[s], p->cx->setup->label, what, line);
 }
 
+static void prime_session(struct tlsv_contexts *cx);
+
 static void *contexts_new(const struct setup *s)
 {
     struct tlsv_contexts *cx = calloc(1, sizeof *cx);
@@ -61,8 +64,12 @@ static void *contexts_new(const struct setup *s)
             fatal("tlsv: cannot create a context: %s", line);
         }
         cx->ctx[side] = ctx;
-        /* full handshakes only: no session tickets, as libssl is told */
-        tlsv_ctx_add_options(ctx, TLSV_OP_NO_TICKET);
+        /* full handshakes: no session tickets, as libssl is told; resumed
+         * ones: one ticket per handshake, as libssl is told */
+        if (!s->resume)
+            tlsv_ctx_add_options(ctx, TLSV_OP_NO_TICKET);
+        else if (side == SIDE_SERVER && tlsv_ctx_set_num_tickets(ctx, 1) != 0)
+            ctx_failed(ctx, "number of tickets");
         if (tlsv_ctx_set_groups(ctx, "x25519:P-256") != 0)
             ctx_failed(ctx, "groups");
         if (s->version == TLSV_VERSION_TLSv1_2) {
@@ -83,12 +90,15 @@ static void *contexts_new(const struct setup *s)
     if (tlsv_ctx_get_verify_mode(cx->ctx[SIDE_CLIENT]) != TLSV_CERT_REQUIRED ||
         tlsv_ctx_get_check_hostname(cx->ctx[SIDE_CLIENT]) != 1)
         fatal("tlsv: the client context does not verify the server");
+    if (s->resume)
+        prime_session(cx);
     return cx;
 }
 
 static void contexts_free(void *contexts)
 {
     struct tlsv_contexts *cx = contexts;
+    tlsv_session_free(cx->session);
     tlsv_ctx_free(cx->ctx[SIDE_CLIENT]);
     tlsv_ctx_free(cx->ctx[SIDE_SERVER]);
     free(cx);
@@ -111,6 +121,13 @@ static void *pair_new(void *contexts)
             tlsv_error_format(&err, line, sizeof line);
             fatal("tlsv: cannot create a %s connection: %s", side_name[side], line);
         }
+    }
+    if (p->cx->session) {
+        side_enter(SIDE_CLIENT);
+        int rc = tlsv_conn_set_session(p->conn[SIDE_CLIENT], p->cx->session);
+        side_leave(SIDE_CLIENT);
+        if (rc != 0)
+            conn_failed(p, SIDE_CLIENT, "offering the session");
     }
     return p;
 }
@@ -181,14 +198,32 @@ static void check_negotiated(const struct tlsv_pair *p)
     for (int side = 0; side < 2; side++) {
         const tlsv_conn *c = p->conn[side];
         const char *cipher = tlsv_conn_cipher(c), *group = tlsv_conn_group(c);
+        /* a resumed TLS 1.2 handshake exchanges no keys: no group */
+        int keyless = p->cx->session && s->version == TLSV_VERSION_TLSv1_2;
         if (tlsv_conn_version_number(c) != s->version || !cipher || strcmp(cipher, s->suite) != 0 ||
-            !group || strcmp(group, "x25519") != 0)
+            (keyless ? group != NULL : !group || strcmp(group, "x25519") != 0))
             fatal("tlsv %s (%s): negotiated %s %s %s, not what was configured", side_name[side],
                   s->label, tlsv_conn_version(c) ? tlsv_conn_version(c) : "nothing",
                   cipher ? cipher : "-", group ? group : "-");
     }
     if (tlsv_conn_peer_cert_count(p->conn[SIDE_CLIENT]) < 1)
         fatal("tlsv client (%s): no server certificate after the handshake", s->label);
+    if (p->cx->session)
+        for (int side = 0; side < 2; side++)
+            if (!tlsv_conn_session_reused(p->conn[side]))
+                fatal("tlsv %s (%s): the session was not resumed", side_name[side], s->label);
+}
+
+/* setup->resume: the client reads what the server sent after its last
+ * handshake message (the ticket), as a client reading data would. */
+static void read_ticket(const struct tlsv_pair *p)
+{
+    uint8_t byte;
+    side_enter(SIDE_CLIENT);
+    long r = tlsv_conn_read(p->conn[SIDE_CLIENT], &byte, 1);
+    side_leave(SIDE_CLIENT);
+    if (r != TLSV_WANT_READ)
+        conn_failed(p, SIDE_CLIENT, "reading the session ticket");
 }
 
 static void handshake(void *pair)
@@ -211,7 +246,20 @@ static void handshake(void *pair)
             carry(p, (enum side)side);
         }
     }
+    if (p->cx->setup->resume)
+        read_ticket(p);
     check_negotiated(p);
+}
+
+/* One full handshake whose session every later client offers. */
+static void prime_session(struct tlsv_contexts *cx)
+{
+    struct tlsv_pair *p = pair_new(cx);
+    handshake(p);
+    cx->session = tlsv_conn_get_session(p->conn[SIDE_CLIENT]);
+    if (!cx->session)
+        fatal("tlsv (%s): no session after the priming handshake", cx->setup->label);
+    pair_free(p);
 }
 
 static void send_data(void *pair, enum side from, const uint8_t *data, size_t len, uint8_t *out)

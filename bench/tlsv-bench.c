@@ -44,7 +44,8 @@ void fatal(const char *fmt, ...)
 
 /* ---- the configurations -------------------------------------------------------- */
 
-const char *const hs_kind_name[HS__COUNT] = {"tls13_ecdsa", "tls13_rsa", "tls12_ecdsa"};
+const char *const hs_kind_name[HS__COUNT] = {"tls13_ecdsa", "tls13_rsa", "tls12_ecdsa",
+                                              "tls13_resumed", "tls12_resumed"};
 const char *const bulk_cipher_name[BULK__COUNT] = {"aes128gcm", "aes256gcm", "chacha20"};
 
 static const char *const bulk_suite[BULK__COUNT] = {
@@ -53,13 +54,15 @@ static const char *const bulk_suite[BULK__COUNT] = {
 void setup_for_handshake(struct setup *s, enum hs_kind kind)
 {
     enum key_type key = kind == HS_TLS13_RSA ? KEY_RSA : KEY_ECDSA;
+    int tls12 = kind == HS_TLS12_ECDSA || kind == HS_TLS12_RESUMED;
     *s = (struct setup){
         .label = hs_kind_name[kind],
-        .version = kind == HS_TLS12_ECDSA ? 0x0303 : 0x0304,
-        .suite = kind == HS_TLS12_ECDSA ? "ECDHE-ECDSA-AES128-GCM-SHA256" : "TLS_AES_128_GCM_SHA256",
+        .version = tls12 ? 0x0303 : 0x0304,
+        .suite = tls12 ? "ECDHE-ECDSA-AES128-GCM-SHA256" : "TLS_AES_128_GCM_SHA256",
         .cert = pki.cert[key],
         .key = pki.key[key],
         .cafile = pki.ca[key],
+        .resume = kind >= HS_FULL__COUNT,
     };
 }
 
@@ -143,14 +146,15 @@ enum {
     F_ALLOCS_HS_CLIENT,
     F_ALLOCS_HS_SERVER,
     F_ALLOCS_PER_RECORD,
-    F_BOUND,                    /* + enum hs_kind */
-    F__COUNT = F_BOUND + HS__COUNT
+    F_BOUND,                    /* + enum hs_kind, full handshakes only */
+    F__COUNT = F_BOUND + HS_FULL__COUNT
 };
 
 #define FIGURE(n, g, u) {.name = (n), .group = (g), .unit = (u)}
 static struct figure fig[F__COUNT] = {
     FIGURE("hs_tls13_ecdsa", G_HS, "hs/s"),       FIGURE("hs_tls13_rsa", G_HS, "hs/s"),
-    FIGURE("hs_tls12_ecdsa", G_HS, "hs/s"),       FIGURE("bulk_aes128gcm", G_BULK, "MB/s"),
+    FIGURE("hs_tls12_ecdsa", G_HS, "hs/s"),       FIGURE("hs_tls13_resumed", G_HS, "hs/s"),
+    FIGURE("hs_tls12_resumed", G_HS, "hs/s"),     FIGURE("bulk_aes128gcm", G_BULK, "MB/s"),
     FIGURE("bulk_aes256gcm", G_BULK, "MB/s"),     FIGURE("bulk_chacha20", G_BULK, "MB/s"),
     FIGURE("mem_peak_client", G_MEM, "bytes"),    FIGURE("mem_peak_server", G_MEM, "bytes"),
     FIGURE("mem_idle_client", G_MEM, "bytes"),    FIGURE("mem_idle_server", G_MEM, "bytes"),
@@ -227,7 +231,8 @@ static void usage(FILE *f)
         "  -v, --verbose   every round's figures, on stderr\n"
         "  --pki-dir DIR   keep the certificates in DIR (reused when present)\n"
         "  --count KIND    one unit of work in counted_work(), for callgrind:\n"
-        "                  tls13_ecdsa, tls13_rsa, tls12_ecdsa (a handshake),\n"
+        "                  tls13_ecdsa, tls13_rsa, tls12_ecdsa, tls13_resumed,\n"
+        "                  tls12_resumed (a handshake),\n"
         "                  bulk_aes128gcm, bulk_aes256gcm, bulk_chacha20 (1 MiB)\n"
         "figures:", MAX_ROUNDS);
     for (int i = 0; i < F__COUNT; i++)
@@ -530,7 +535,8 @@ static void run_all(void)
     struct setup setup;
     void *cx[2];
     for (int k = 0; k < HS__COUNT; k++) {
-        struct figure *hs = &fig[F_HS + k], *bound = &fig[F_BOUND + k];
+        static struct figure none; /* the bound of a resumed handshake: never selected */
+        struct figure *hs = &fig[F_HS + k], *bound = k < HS_FULL__COUNT ? &fig[F_BOUND + k] : &none;
         if (!hs->selected && !bound->selected)
             continue;
         setup_for_handshake(&setup, (enum hs_kind)k);
@@ -604,14 +610,16 @@ static void print_ratio(double r)
 
 static void print_table(void)
 {
-    if (any_selected(F_HS, HS__COUNT) || any_selected(F_BOUND, HS__COUNT)) {
-        printf("\nFull handshakes: client+server pairs per second in one thread; "
-               "us = time in each side's calls per handshake\n");
+    if (any_selected(F_HS, HS__COUNT) || any_selected(F_BOUND, HS_FULL__COUNT)) {
+        printf("\nHandshakes: client+server pairs per second in one thread; "
+               "us = time in each side's calls per handshake;\n*_resumed: the client offers a "
+               "ticket the server takes (TLS 1.3: psk_dhe_ke; TLS 1.2: abbreviated), one new ticket each\n");
         printf("%-18s %10s %10s %8s %19s %19s %10s %7s %7s\n", "name", "tlsv", "openssl",
                "ratio", "tlsv client/server", "ossl client/server", "bound", "tlsv%", "ossl%");
         for (int k = 0; k < HS__COUNT; k++) {
             int f = F_HS + k;
-            double bound = median(&fig[F_BOUND + k].reference);
+            int has_bound = k < HS_FULL__COUNT && fig[F_BOUND + k].selected;
+            double bound = has_bound ? median(&fig[F_BOUND + k].reference) : NAN;
             if (!fig[f].selected)
                 continue;
             double t = med(f, L_TLSV), o = med(f, L_OPENSSL);
@@ -620,19 +628,19 @@ static void print_table(void)
             printf(" %8.1f /%7.1f us %8.1f /%7.1f us", median(&fig[f].client_us[L_TLSV]),
                    median(&fig[f].server_us[L_TLSV]), median(&fig[f].client_us[L_OPENSSL]),
                    median(&fig[f].server_us[L_OPENSSL]));
-            if (fig[F_BOUND + k].selected)
+            if (has_bound)
                 printf(" %10.0f %6.0f%% %6.0f%%", bound, 100 * t / bound, 100 * o / bound);
             printf("\n");
         }
     }
-    if (any_selected(F_BOUND, HS__COUNT)) {
-        static const char *const ops[HS__COUNT] = {
+    if (any_selected(F_BOUND, HS_FULL__COUNT)) {
+        static const char *const ops[HS_FULL__COUNT] = {
             "X25519 keygen x2 + derive x2, ECDSA P-256 sign, ECDSA verify x2 (CA->leaf, CertificateVerify)",
             "X25519 keygen x2 + derive x2, RSA-PSS-2048 sign, RSA verify x2 (CA->leaf PKCS#1, CertificateVerify PSS)",
             "X25519 keygen x2 + derive x2, ECDSA P-256 sign, ECDSA verify x2 (CA->leaf, ServerKeyExchange)"};
         printf("\nPrimitive bound: handshakes/s if a handshake were only its public-key operations "
                "(libcrypto EVP)\n");
-        for (int k = 0; k < HS__COUNT; k++)
+        for (int k = 0; k < HS_FULL__COUNT; k++)
             if (fig[F_BOUND + k].selected)
                 printf("%-18s %10.0f hs/s  %s\n", fig[F_BOUND + k].name,
                        median(&fig[F_BOUND + k].reference), ops[k]);
@@ -719,7 +727,10 @@ static void print_figure_lines(void)
 static double reference_of(int f)
 {
     switch (fig[f].group) {
-    case G_HS: return fig[F_BOUND + (f - F_HS)].selected ? median(&fig[F_BOUND + (f - F_HS)].reference) : NAN;
+    case G_HS:
+        return f - F_HS < HS_FULL__COUNT && fig[F_BOUND + (f - F_HS)].selected
+                   ? median(&fig[F_BOUND + (f - F_HS)].reference)
+                   : NAN;
     case G_BULK:
     case G_BOUND: return median(&fig[f].reference);
     default: return NAN;
@@ -823,9 +834,11 @@ int main(int argc, char **argv)
            "medians of the rounds\n", opt.mode, opt.rounds, opt.rounds > 1 ? "s" : "", opt.seconds);
     if (tlsv_direct_transport)
         printf("transport: tlsv's copies each byte once (--tlsv-direct), libssl's BIO pair twice\n");
-    printf("fairness: no session tickets on either side (libssl: num_tickets 0, SSL_OP_NO_TICKET, "
-           "no session cache; tlsv: OP_NO_TICKET): full handshakes only;\n          both clients verify the chain "
-           "against the CA and the name %s; no client certificate\n", BENCH_HOSTNAME);
+    printf("fairness: full handshakes with no session tickets on either side (libssl: num_tickets 0,\n"
+           "          SSL_OP_NO_TICKET, no session cache; tlsv: OP_NO_TICKET); resumed ones with one\n"
+           "          ticket per handshake on both (no session cache), read by the client;\n"
+           "          both clients verify the chain against the CA and the name %s; no client "
+           "certificate\n", BENCH_HOSTNAME);
     if (!crypto_split)
         printf("note: libcrypto's allocation hooks could not be installed: no own/libcrypto split\n");
     fflush(stdout);
