@@ -279,7 +279,10 @@ static int client_start(tlsv_engine *e)
     if (tlsv_vp_client_offer(&ctx->vcfg, false, &c->offer, &err) != 0)
         return tlsv_engine_fail_err(e, &err);
     e->plain_version = c->offer.record_version;
-    e->offered_max_version = (uint16_t)tlsv_vset_max(c->offer.run);
+    /* the RSA premaster secret carries ClientHello.client_version -- the
+     * legacy_version, 0x0303 when TLS 1.3 is offered -- not the highest
+     * version in supported_versions (RFC 5246 §7.4.7.1, RFC 8446 §4.1.2) */
+    e->offered_max_version = c->offer.legacy_version;
     /* suites: TLS 1.3 ones when 1.3 is offered, then the context's TLS
      * 1.0-1.2 suites usable at some offered version */
     if (tlsv_vset_has(c->offer.run, TLSV_V_TLS13))
