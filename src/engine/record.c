@@ -344,6 +344,18 @@ static int open13(tlsv_rec_dir *d, const uint8_t hdr[TLSV_REC_HEADER], uint8_t *
     }
     d->seq++;
     d->records++;
+    /* padding does not lift the size limit: the whole TLSInnerPlaintext
+     * (content, type, padding) is at most 2^14 + 1 bytes (RFC 8446 §5.4);
+     * a longer one is a record_overflow (§5.2) */
+    if (n > TLSV_REC_MAX_PLAINTEXT + 1) {
+        tlsv_wipe(out, first);
+        if (rest)
+            tlsv_wipe(tail, rest);
+        tlsv_err_set(err, TLSV_R_RECORD_OVERFLOW, TLSV_ALERT_RECORD_OVERFLOW, TLSV_SIDE_LOCAL,
+                     "a decrypted TLSInnerPlaintext of %zu bytes (content, type and padding) "
+                     "exceeds 2^14 + 1 (RFC 8446 §5.4)", n);
+        return -1;
+    }
     /* strip the zero padding; the last non-zero byte is the content type */
     while (n > first && tail[n - 1 - first] == 0)
         n--;
