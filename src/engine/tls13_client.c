@@ -588,6 +588,16 @@ static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
     if (cert.n == 0)
         return tlsv_engine_fail(e, TLSV_R_DECODE_ERROR, TLSV_ALERT_DECODE_ERROR,
                                 "the server sent an empty Certificate (RFC 8446 §4.4.2.4)");
+    /* RFC 8446 §4.4.2: a server's entry extensions answer extensions of the
+     * ClientHello, and this client asks for none (no status_request, no
+     * signed_certificate_timestamp): any one is unsolicited (§4.2) */
+    for (size_t i = 0; i < cert.n; i++)
+        if (cert.entries[i].extensions.n)
+            return tlsv_engine_fail(e, TLSV_R_UNSOLICITED_EXTENSION,
+                                    TLSV_ALERT_UNSUPPORTED_EXTENSION,
+                                    "the server's Certificate entry %zu carries extensions this "
+                                    "client did not request (RFC 8446 §4.4.2)",
+                                    i);
     if (tlsv_hs_peer_chain(e, &cert, true, &c->marks) != 0)
         return -1;
     if (tlsv_tr_add(&c->tr, msg, len) != 0)
