@@ -287,6 +287,10 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     if (s->state == S_WAIT_CH2) {
         /* RFC 8446 §4.1.2: the second ClientHello answers our HRR */
         tlsv_bytes share;
+        if (!tlsv_ext_present(ch.present, TLSV_EXTID_KEY_SHARE))
+            /* §9.2: supported_groups without key_share is missing_extension */
+            return tlsv_engine_fail(e, TLSV_R_MISSING_EXTENSION, TLSV_ALERT_MISSING_EXTENSION,
+                                    "the second ClientHello has no key_share (RFC 8446 §9.2)");
         if (!tlsv_ch_find_key_share(&ch, s->group, &share) || ch.n_key_shares != 1)
             return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
                                     "the second ClientHello does not carry exactly the key share "

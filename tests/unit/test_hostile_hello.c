@@ -653,6 +653,35 @@ static void test_compression_methods(void **state)
     tlsv_ctx_free(sc);
 }
 
+/* RFC 8446 §9.2: a ClientHello with supported_groups but no key_share is a
+ * missing_extension -- also the second one, after a HelloRetryRequest
+ * (found by BoGo's SecondClientHelloMissingKeyShare-TLS13). */
+static void test_second_client_hello_without_key_share(void **state)
+{
+    (void)state;
+    tlsv_ctx *sc = hs_ctx(TLSV_VERSION_TLSv1, 0, NULL, NULL);
+    assert_int_equal(tlsv_ctx_set_groups(sc, "P-256"), 0); /* x25519 share: HRR */
+    hbuf ch1 = {0}, ch2 = {0}, rec = {0}, out = {0};
+    ch_opts o = {0};
+    build_ch(&ch1, &o);
+    tlsv_conn *s = server_with_ch(sc, &ch1);
+    assert_int_equal(tlsv_conn_handshake(s), TLSV_WANT_READ);
+    take_all(s, &out);
+    assert_int_equal(out.p[5], TLSV_HS_SERVER_HELLO); /* the HelloRetryRequest */
+    ch_opts o2 = {.no_key_share = true};
+    build_ch(&ch2, &o2);
+    put_record(&rec, 22, 0x0303, ch2.p, ch2.n);
+    feed(s, &rec);
+    assert_int_equal(tlsv_conn_handshake(s), -1);
+    expect_fail_local(s, NULL, TLSV_R_MISSING_EXTENSION, TLSV_ALERT_MISSING_EXTENSION);
+    tlsv_conn_free(s);
+    hb_free(&ch1);
+    hb_free(&ch2);
+    hb_free(&rec);
+    hb_free(&out);
+    tlsv_ctx_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -662,6 +691,7 @@ int main(void)
         cmocka_unit_test(test_misplaced_extensions),
         cmocka_unit_test(test_client_hello_lengths),
         cmocka_unit_test(test_compression_methods),
+        cmocka_unit_test(test_second_client_hello_without_key_share),
     };
     return cmocka_run_group_tests(tests, hostile_setup, hostile_teardown);
 }
