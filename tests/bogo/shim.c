@@ -305,8 +305,10 @@ static int do_connection(tlsv_ctx *ctx, const bogo_config *c, int is_resume,
                 goto out;
             for (;;) {
                 long n = tlsv_conn_read(conn, buf, size);
-                if (n == 0 || (n < 0 && is_eof(conn)))
-                    break; /* clean or unclean end of the runner's data */
+                if (n == 0)
+                    break; /* the runner's close_notify */
+                if (n < 0 && is_eof(conn) && !c->check_close_notify)
+                    break; /* an unclean end is fine unless close_notify is checked */
                 if (n < 0) {
                     print_error(tlsv_conn_last_error(conn));
                     free(buf);
