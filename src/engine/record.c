@@ -818,10 +818,18 @@ int tlsv_rec_open(tlsv_rec_dir *d, const uint8_t hdr[TLSV_REC_HEADER], uint8_t *
     }
     /* The header is authenticated data: its version is the negotiated one
      * (it enters the MAC / additional data as such -- and SSL 3.0's MAC does
-     * not cover it at all), its length the fragment's. */
-    if ((((unsigned)hdr[1] << 8) | hdr[2]) != d->version ||
-        (((size_t)hdr[3] << 8) | hdr[4]) != len)
-        return bad_mac(err, "a protected record's header does not match its version or length");
+     * not cover it at all), its length the fragment's. Another version is
+     * reported as such -- it is public, there is nothing to hide -- with
+     * protocol_version, as engine.c does for a record that is not TLS. */
+    if ((((unsigned)hdr[1] << 8) | hdr[2]) != d->version) {
+        tlsv_err_set(err, TLSV_R_WRONG_VERSION_NUMBER, TLSV_ALERT_PROTOCOL_VERSION,
+                     TLSV_SIDE_LOCAL,
+                     "a protected record carries version 0x%02x%02x; the connection's is 0x%04x",
+                     hdr[1], hdr[2], (unsigned)d->version);
+        return -1;
+    }
+    if ((((size_t)hdr[3] << 8) | hdr[4]) != len)
+        return bad_mac(err, "a protected record's header does not match its length");
     uint8_t *p = NULL;
     size_t n = 0;
     int rc;
