@@ -24,8 +24,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,9 +230,27 @@ static int check_handshake(tlsv_conn *conn, const bogo_config *c, int is_resume)
     return 0;
 }
 
+/* -async: the socket is non-blocking and every call that returns
+ * TLSV_WANT_READ / TLSV_WANT_WRITE is made again once poll() says the
+ * socket is ready -- tlsv's non-blocking path (BoringSSL's shim injects
+ * "would block" into its own BIO instead). Without -async the socket blocks
+ * and no call returns TLSV_WANT_*. */
+static int current_sock = -1; /* one connection at a time */
+
+static int again(long rc)
+{
+    if (rc != TLSV_WANT_READ && rc != TLSV_WANT_WRITE)
+        return 0;
+    struct pollfd p = {current_sock, rc == TLSV_WANT_WRITE ? POLLOUT : POLLIN, 0};
+    return poll(&p, 1, 15000) == 1;
+}
+
 static int write_all(tlsv_conn *conn, const void *buf, size_t len)
 {
-    long r = tlsv_conn_write(conn, buf, len);
+    long r;
+    do
+        r = tlsv_conn_write(conn, buf, len);
+    while (again(r));
     if (r < 0 || (size_t)r != len) {
         print_error(tlsv_conn_last_error(conn));
         return -1;
@@ -272,15 +292,27 @@ static int do_connection(tlsv_ctx *ctx, const bogo_config *c, int is_resume,
     sock = connect_runner(c->port);
     if (sock < 0 || tlsv_conn_set_fd(conn, sock) < 0)
         goto out;
+    current_sock = sock;
+    if (c->async && fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK) < 0)
+        goto out;
 
     if (!c->implicit_handshake) {
-        if (tlsv_conn_handshake(conn) != 0) {
+        long r;
+        do
+            r = tlsv_conn_handshake(conn);
+        while (again(r));
+        if (r != 0) {
             print_error(tlsv_conn_last_error(conn));
             goto out;
         }
         if (check_handshake(conn, c, is_resume) < 0)
             goto out;
-        if ((c->handshake_twice || c->no_op_extra_handshake) && tlsv_conn_handshake(conn) != 0) {
+        if (c->handshake_twice || c->no_op_extra_handshake) {
+            do
+                r = tlsv_conn_handshake(conn);
+            while (again(r));
+        }
+        if (r != 0) {
             fprintf(stderr, "a second handshake call was not a no-op\n");
             print_error(tlsv_conn_last_error(conn));
             goto out;
@@ -304,7 +336,10 @@ static int do_connection(tlsv_ctx *ctx, const bogo_config *c, int is_resume,
             if (!buf)
                 goto out;
             for (;;) {
-                long n = tlsv_conn_read(conn, buf, size);
+                long n;
+                do
+                    n = tlsv_conn_read(conn, buf, size);
+                while (again(n));
                 if (n == 0)
                     break; /* the runner's close_notify */
                 if (n < 0 && is_eof(conn) && !c->check_close_notify)
@@ -357,7 +392,10 @@ static int do_connection(tlsv_ctx *ctx, const bogo_config *c, int is_resume,
      * -check-close-notify; with -shim-shuts-down it then waits for the
      * runner's close_notify. */
     if (c->check_close_notify) {
-        int r = tlsv_conn_shutdown(conn);
+        long r;
+        do
+            r = tlsv_conn_shutdown(conn);
+        while (again(r));
         if (r < 0) {
             print_error(tlsv_conn_last_error(conn));
             goto out;
@@ -365,8 +403,9 @@ static int do_connection(tlsv_ctx *ctx, const bogo_config *c, int is_resume,
         if (c->shim_shuts_down) {
             unsigned char buf[512];
             long n;
-            while ((n = tlsv_conn_read(conn, buf, sizeof buf)) > 0) {
-            }
+            do
+                n = tlsv_conn_read(conn, buf, sizeof buf);
+            while (n > 0 || again(n));
             if (n < 0) {
                 print_error(tlsv_conn_last_error(conn));
                 goto out;
@@ -376,8 +415,11 @@ static int do_connection(tlsv_ctx *ctx, const bogo_config *c, int is_resume,
     ok = 0;
 out:
     tlsv_conn_free(conn);
-    if (sock >= 0)
+    if (sock >= 0) {
+        if (c->async)
+            fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) & ~O_NONBLOCK);
         close_runner(sock);
+    }
     return ok;
 }
 

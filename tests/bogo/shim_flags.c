@@ -62,6 +62,7 @@ static const flag flags[] = {
     B("-key-update", key_update),
     I("-expect-curve-id", expect_curve_id),
     B("-partial-write", partial_write),
+    B("-async", async),
 };
 
 static const flag *find_flag(const char *name)

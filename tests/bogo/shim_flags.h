@@ -56,6 +56,7 @@ typedef struct bogo_config {
     int key_update;
     int expect_curve_id;
     int partial_write;
+    int async; /* non-blocking socket, WANT_* retried after poll() */
 } bogo_config;
 
 /* Fills the three configurations (initial connection, resumptions, 0-RTT

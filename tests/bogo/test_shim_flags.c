@@ -110,6 +110,11 @@ static void bad_parameters_fail(void **state)
     bogo_config i, r, t;
     char msg[256];
     assert_int_equal(parse(ARGC("-port"), ARGV("-port"), &i, &r, &t, msg), 1);
+    assert_int_equal(parse(ARGC("-async", "-read-size", "1"), ARGV("-async", "-read-size", "1"),
+                           &i, &r, &t, msg),
+                     0);
+    assert_true(i.async && r.async && t.async);
+    assert_int_equal(i.read_size, 1);
     assert_int_equal(parse(ARGC("-min-version", "x"), ARGV("-min-version", "x"), &i, &r, &t, msg),
                      1);
     assert_non_null(strstr(msg, "-min-version"));
