@@ -315,7 +315,9 @@ typedef struct tlsv_error {
 /* The stable name of a reason, e.g. "UNSUPPORTED_PROTOCOL". Never NULL. */
 TLSV_API const char *tlsv_reason_name(tlsv_reason reason);
 
-/* The RFC name of an alert, e.g. "protocol_version"; NULL if unknown. */
+/* The RFC name of an alert, e.g. "protocol_version" -- also of the codes
+ * RFC 8446 reserves from earlier versions ("decompression_failure", ...);
+ * NULL if unknown. */
 TLSV_API const char *tlsv_alert_name(int alert);
 
 /* The reason a peer's fatal alert maps to (OpenSSL's names, e.g.

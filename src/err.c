@@ -106,6 +106,14 @@ static const struct {
     {TLSV_ALERT_UNKNOWN_PSK_IDENTITY, "unknown_psk_identity"},
     {TLSV_ALERT_CERTIFICATE_REQUIRED, "certificate_required"},
     {TLSV_ALERT_NO_APPLICATION_PROTOCOL, "no_application_protocol"},
+    /* codes of earlier versions (RFC 5246 §7.2, SSL 3.0), reserved in RFC
+     * 8446 §6 but still seen from old peers: named, never sent */
+    {21, "decryption_failed"},
+    {30, "decompression_failure"},
+    {41, "no_certificate"},
+    {60, "export_restriction"},
+    {111, "certificate_unobtainable"},
+    {114, "bad_certificate_hash_value"},
 };
 
 const char *tlsv_alert_name(int alert)

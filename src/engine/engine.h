@@ -142,7 +142,8 @@ struct tlsv_engine {
 
     uint8_t client_random[32]; /* for the key log */
 
-    /* client: the highest version offered (RSA premaster version), and
+    /* client: ClientHello.client_version (legacy_version: the RSA premaster
+     * version, RFC 5246 §7.4.7.1), and
      * whether to add TLS_FALLBACK_SCSV (RFC 7507) */
     uint16_t offered_max_version;
     bool fallback_scsv;

@@ -831,6 +831,17 @@ static bool ch_pre_shared_key(pc *c, tlsv_reader *d, tlsv_client_hello *ch)
     return true;
 }
 
+
+/* RFC 8422 §5.1.2 / §5.2: an ec_point_formats list, from either side, MUST
+ * contain uncompressed (0) -- the only format tlsv sends or reads; a list
+ * without it is an illegal_parameter (the server's duty in §5.1.2). */
+static void point_formats_rule(pc *c, tlsv_bytes formats)
+{
+    if (!tlsv_u8_contains(formats, 0))
+        flag(c, TLSV_MSG_F_ILLEGAL,
+             "ec_point_format_list does not contain uncompressed (0) (RFC 8422 §5.1.2)");
+}
+
 static bool ch_ext(pc *c, const tlsv_ext_info *e, tlsv_reader *d, void *ctx)
 {
     tlsv_client_hello *ch = ctx;
@@ -858,8 +869,10 @@ static bool ch_ext(pc *c, const tlsv_ext_info *e, tlsv_reader *d, void *ctx)
     case TLSV_EXTID_ALPN:
         return parse_alpn(c, d, &ch->alpn, NULL);
     case TLSV_EXTID_EC_POINT_FORMATS:
-        return get_opaque(c, d, 1, 1, TLSV_U8_MAX, &ch->ec_point_formats,
-                          "ec_point_format_list");
+        if (!get_opaque(c, d, 1, 1, TLSV_U8_MAX, &ch->ec_point_formats, "ec_point_format_list"))
+            return false;
+        point_formats_rule(c, ch->ec_point_formats);
+        return true;
     case TLSV_EXTID_RENEGOTIATION_INFO:
         return get_opaque(c, d, 1, 0, TLSV_U8_MAX, &ch->renegotiation_info,
                           "renegotiated_connection");
@@ -1352,8 +1365,10 @@ static bool sh_ext(pc *c, const tlsv_ext_info *e, tlsv_reader *d, void *ctx)
         return get_opaque(c, d, 1, 0, TLSV_U8_MAX, &sh->renegotiation_info,
                           "renegotiated_connection");
     case TLSV_EXTID_EC_POINT_FORMATS:
-        return get_opaque(c, d, 1, 1, TLSV_U8_MAX, &sh->ec_point_formats,
-                          "ec_point_format_list");
+        if (!get_opaque(c, d, 1, 1, TLSV_U8_MAX, &sh->ec_point_formats, "ec_point_format_list"))
+            return false;
+        point_formats_rule(c, sh->ec_point_formats);
+        return true;
     case TLSV_EXTID_ALPN:
         return parse_alpn(c, d, NULL, &sh->alpn);
     case TLSV_EXTID_RECORD_SIZE_LIMIT:

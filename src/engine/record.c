@@ -344,6 +344,18 @@ static int open13(tlsv_rec_dir *d, const uint8_t hdr[TLSV_REC_HEADER], uint8_t *
     }
     d->seq++;
     d->records++;
+    /* padding does not lift the size limit: the whole TLSInnerPlaintext
+     * (content, type, padding) is at most 2^14 + 1 bytes (RFC 8446 §5.4);
+     * a longer one is a record_overflow (§5.2) */
+    if (n > TLSV_REC_MAX_PLAINTEXT + 1) {
+        tlsv_wipe(out, first);
+        if (rest)
+            tlsv_wipe(tail, rest);
+        tlsv_err_set(err, TLSV_R_RECORD_OVERFLOW, TLSV_ALERT_RECORD_OVERFLOW, TLSV_SIDE_LOCAL,
+                     "a decrypted TLSInnerPlaintext of %zu bytes (content, type and padding) "
+                     "exceeds 2^14 + 1 (RFC 8446 §5.4)", n);
+        return -1;
+    }
     /* strip the zero padding; the last non-zero byte is the content type */
     while (n > first && tail[n - 1 - first] == 0)
         n--;
@@ -806,10 +818,18 @@ int tlsv_rec_open(tlsv_rec_dir *d, const uint8_t hdr[TLSV_REC_HEADER], uint8_t *
     }
     /* The header is authenticated data: its version is the negotiated one
      * (it enters the MAC / additional data as such -- and SSL 3.0's MAC does
-     * not cover it at all), its length the fragment's. */
-    if ((((unsigned)hdr[1] << 8) | hdr[2]) != d->version ||
-        (((size_t)hdr[3] << 8) | hdr[4]) != len)
-        return bad_mac(err, "a protected record's header does not match its version or length");
+     * not cover it at all), its length the fragment's. Another version is
+     * reported as such -- it is public, there is nothing to hide -- with
+     * protocol_version, as engine.c does for a record that is not TLS. */
+    if ((((unsigned)hdr[1] << 8) | hdr[2]) != d->version) {
+        tlsv_err_set(err, TLSV_R_WRONG_VERSION_NUMBER, TLSV_ALERT_PROTOCOL_VERSION,
+                     TLSV_SIDE_LOCAL,
+                     "a protected record carries version 0x%02x%02x; the connection's is 0x%04x",
+                     hdr[1], hdr[2], (unsigned)d->version);
+        return -1;
+    }
+    if ((((size_t)hdr[3] << 8) | hdr[4]) != len)
+        return bad_mac(err, "a protected record's header does not match its length");
     uint8_t *p = NULL;
     size_t n = 0;
     int rc;

@@ -287,7 +287,10 @@ static int client_start(tlsv_engine *e)
     if (tlsv_vp_client_offer(&ctx->vcfg, false, &c->offer, &err) != 0)
         return tlsv_engine_fail_err(e, &err);
     e->plain_version = c->offer.record_version;
-    e->offered_max_version = (uint16_t)tlsv_vset_max(c->offer.run);
+    /* the RSA premaster secret carries ClientHello.client_version -- the
+     * legacy_version, 0x0303 when TLS 1.3 is offered -- not the highest
+     * version in supported_versions (RFC 5246 §7.4.7.1, RFC 8446 §4.1.2) */
+    e->offered_max_version = c->offer.legacy_version;
     /* suites: TLS 1.3 ones when 1.3 is offered, then the context's TLS
      * 1.0-1.2 suites usable at some offered version */
     if (tlsv_vset_has(c->offer.run, TLSV_V_TLS13))
@@ -615,6 +618,16 @@ static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
     if (cert.n == 0)
         return tlsv_engine_fail(e, TLSV_R_DECODE_ERROR, TLSV_ALERT_DECODE_ERROR,
                                 "the server sent an empty Certificate (RFC 8446 §4.4.2.4)");
+    /* RFC 8446 §4.4.2: a server's entry extensions answer extensions of the
+     * ClientHello, and this client asks for none (no status_request, no
+     * signed_certificate_timestamp): any one is unsolicited (§4.2) */
+    for (size_t i = 0; i < cert.n; i++)
+        if (cert.entries[i].extensions.n)
+            return tlsv_engine_fail(e, TLSV_R_UNSOLICITED_EXTENSION,
+                                    TLSV_ALERT_UNSUPPORTED_EXTENSION,
+                                    "the server's Certificate entry %zu carries extensions this "
+                                    "client did not request (RFC 8446 §4.4.2)",
+                                    i);
     if (tlsv_hs_peer_chain(e, &cert, true, &c->marks) != 0)
         return -1;
     if (tlsv_tr_add(&c->tr, msg, len) != 0)

@@ -289,6 +289,10 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     if (s->state == S_WAIT_CH2) {
         /* RFC 8446 §4.1.2: the second ClientHello answers our HRR */
         tlsv_bytes share;
+        if (!tlsv_ext_present(ch.present, TLSV_EXTID_KEY_SHARE))
+            /* §9.2: supported_groups without key_share is missing_extension */
+            return tlsv_engine_fail(e, TLSV_R_MISSING_EXTENSION, TLSV_ALERT_MISSING_EXTENSION,
+                                    "the second ClientHello has no key_share (RFC 8446 §9.2)");
         if (!tlsv_ch_find_key_share(&ch, s->group, &share) || ch.n_key_shares != 1)
             return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
                                     "the second ClientHello does not carry exactly the key share "
@@ -330,6 +334,14 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     /* TLS 1.0-1.2 (and SSL 3.0): the other state machine takes over */
     if (choice.version != TLSV_V_TLS13)
         return tlsv_tls12_server_begin(e, &ch, msg, len, choice.version, (int)choice.sentinel);
+
+    /* RFC 8446 §4.1.2: a TLS 1.3 ClientHello's legacy_compression_methods is
+     * exactly one byte, null; anything else is an illegal_parameter */
+    if (ch.compression_methods.n != 1 || ch.compression_methods.p[0] != 0)
+        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "a TLS 1.3 ClientHello's legacy_compression_methods holds %zu "
+                                "methods; it must be exactly null (0) (RFC 8446 §4.1.2)",
+                                ch.compression_methods.n);
 
     /* 3. suite, certificate and signature scheme, group */
     const tlsv_suite *suite = s->state == S_WAIT_CH2 ? s->suite : choose_suite(ctx, &ch);

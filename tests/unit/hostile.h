@@ -985,6 +985,7 @@ typedef struct ch_opts {
     size_t n_suites;
     bool etm, ems;
     bool all;                        /* every extension the mutation test walks */
+    bool no_key_share;               /* TLS 1.3 offered, but no key_share extension */
 } ch_opts;
 
 /* The x25519 share of a fixed private key. */
@@ -1033,9 +1034,9 @@ static inline void build_ch(hbuf *out, const ch_opts *o)
         .n_groups = 2,
         .signature_algorithms = sigalgs,
         .n_signature_algorithms = 3,
-        .key_share = v13,
-        .key_shares = v13 ? &share : NULL,
-        .n_key_shares = v13 ? 1 : 0,
+        .key_share = v13 && !o->no_key_share,
+        .key_shares = v13 && !o->no_key_share ? &share : NULL,
+        .n_key_shares = v13 && !o->no_key_share ? 1 : 0,
         .server_name = "localhost",
         .psk_modes = v13 ? modes : NULL,
         .n_psk_modes = v13 ? 1 : 0,

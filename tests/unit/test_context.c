@@ -228,6 +228,10 @@ static void test_names(void **state)
     assert_string_equal(tlsv_alert_name(TLSV_ALERT_INAPPROPRIATE_FALLBACK),
                         "inappropriate_fallback");
     assert_null(tlsv_alert_name(200));
+    /* the codes of TLS 1.2 and earlier that RFC 8446 reserves are named too
+     * (an old peer's fatal decompression_failure must not read as "none") */
+    assert_string_equal(tlsv_alert_name(30), "decompression_failure");
+    assert_string_equal(tlsv_alert_name(21), "decryption_failed");
     assert_int_equal(tlsv_reason_for_alert(TLSV_ALERT_PROTOCOL_VERSION),
                      TLSV_R_TLSV1_ALERT_PROTOCOL_VERSION);
     assert_int_equal(tlsv_reason_for_alert(TLSV_ALERT_USER_CANCELED), TLSV_R_ALERT_RECEIVED);

@@ -567,6 +567,63 @@ static void test_certificate_chain_limit(void **state)
     }
 }
 
+/* A copy of the TLS 1.3 Certificate `orig` whose first entry carries one
+ * extension of `type` with an empty body. */
+static void cert_msg_with_entry_ext(hbuf *out, const hmsg *orig, uint16_t type)
+{
+    const uint8_t *body = orig->p + 4;
+    size_t ctx = 1 + body[0];
+    const uint8_t *list = body + ctx + 3;
+    size_t list_len = get24(body + ctx);
+    size_t leaf = 3 + get24(list);     /* cert_data of entry 0 */
+    size_t ext_len = get16(list + leaf); /* its extensions */
+    hbuf l = {0};
+    hb_put(&l, list, leaf);
+    hb_u16(&l, (unsigned)(ext_len + 4));
+    hb_put(&l, list + leaf + 2, ext_len);
+    hb_u16(&l, type);
+    hb_u16(&l, 0);
+    hb_put(&l, list + leaf + 2 + ext_len, list_len - leaf - 2 - ext_len);
+    hb_u8(out, TLSV_HS_CERTIFICATE);
+    hb_u24(out, (unsigned)(ctx + 3 + l.n));
+    hb_put(out, body, ctx);
+    hb_u24(out, (unsigned)l.n);
+    hb_put(out, l.p, l.n);
+    hb_free(&l);
+}
+
+/* RFC 8446 §4.4.2: the extensions of a server's CertificateEntry answer
+ * ones of the ClientHello; the tlsv client requests none, so a
+ * status_request (OCSP), a signed_certificate_timestamp or an unknown one
+ * there is unsolicited: unsupported_extension (§4.2). Found by BoGo's
+ * SendUnsolicited{OCSP,SCT}OnCertificate-TLS13 and
+ * SendUnknownExtensionOnCertificate-TLS13. */
+static void test_unsolicited_certificate_entry_extensions(void **state)
+{
+    (void)state;
+    static const uint16_t types[] = {5, 18, 0xff42};
+    for (size_t t = 0; t < 3; t++) {
+        scene x;
+        scene_start(&x, 0, NULL);
+        hmsg m[8];
+        size_t nm = split_messages(x.shs.p, x.shs.n, m, 8);
+        assert_int_equal(m[1].type, TLSV_HS_CERTIFICATE);
+        hbuf msgs = {0}, f = {0};
+        hb_put(&msgs, m[0].p, m[0].n);
+        cert_msg_with_entry_ext(&msgs, &m[1], types[t]);
+        for (size_t i = 2; i < nm; i++)
+            hb_put(&msgs, m[i].p, m[i].n);
+        scene_flight13(&x, x.sh.p, x.sh.n, msgs.p, msgs.n, 16384, &f);
+        feed(x.c, &f);
+        assert_int_equal(tlsv_conn_handshake(x.c), -1);
+        expect_fail_local(x.c, &x.cview, TLSV_R_UNSOLICITED_EXTENSION,
+                          TLSV_ALERT_UNSUPPORTED_EXTENSION);
+        hb_free(&msgs);
+        hb_free(&f);
+        scene_free(&x);
+    }
+}
+
 /* TLS 1.3 KeyUpdate (RFC 8446 §4.6.3): TLSV_MAX_KEY_UPDATES_IN_ROW of them
  * without data in between pass, one more is TOO_MANY_WARN_ALERTS /
  * unexpected_message; a bad request_update is illegal_parameter, a bad
@@ -677,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_eof_mid_handshake),
         cmocka_unit_test(test_silent_peer_nonblocking),
         cmocka_unit_test(test_certificate_chain_limit),
+        cmocka_unit_test(test_unsolicited_certificate_entry_extensions),
         cmocka_unit_test(test_key_update_limit),
         cmocka_unit_test(test_handshake_message_limit_client),
     };

@@ -601,6 +601,89 @@ static void test_client_hello_lengths(void **state)
     tlsv_ctx_free(sc);
 }
 
+/* ---------------------------------------------------------------------- */
+/* legacy_compression_methods                                              */
+/* ---------------------------------------------------------------------- */
+
+/* A copy of the ClientHello `ch` whose compression methods are {1, 0}
+ * (deflate, then null). */
+static void with_deflate(const hbuf *ch, hbuf *out)
+{
+    size_t sid = 4 + 2 + 32;
+    size_t suites = sid + 1 + ch->p[sid];
+    size_t comp = suites + 2 + (((size_t)ch->p[suites] << 8) | ch->p[suites + 1]);
+    hb_put(out, ch->p, comp);
+    uint8_t two[2] = {(uint8_t)(ch->p[comp] + 1), 1};
+    hb_put(out, two, 2);
+    hb_put(out, ch->p + comp + 1, ch->n - comp - 1);
+    size_t body = out->n - 4;
+    out->p[1] = (uint8_t)(body >> 16);
+    out->p[2] = (uint8_t)(body >> 8);
+    out->p[3] = (uint8_t)body;
+}
+
+/* RFC 8446 §4.1.2: a TLS 1.3 ClientHello carries exactly one compression
+ * method, null; a server choosing TLS 1.3 refuses any other list with
+ * illegal_parameter. A TLS 1.2 ClientHello may list more (RFC 5246
+ * §7.4.1.2, null must be among them). Found by BoGo's
+ * ExtraCompressionMethods-TLS13. */
+static void test_compression_methods(void **state)
+{
+    (void)state;
+    tlsv_ctx *sc = hs_ctx(TLSV_VERSION_TLSv1, 0, NULL, NULL);
+    hbuf ch = {0}, bad = {0};
+    ch_opts o13 = {0};
+    build_ch(&ch, &o13);
+    with_deflate(&ch, &bad);
+    expect_server_fails(sc, &bad, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER);
+    /* the unmodified one is answered */
+    tlsv_conn *s = server_with_ch(sc, &ch);
+    expect_server_hello(s);
+    tlsv_conn_free(s);
+    /* TLS 1.2 only: {1, 0} is fine */
+    static const uint16_t suites12[] = {0xc02b, 0xc02f, 0xc009, 0xc013};
+    ch_opts o12 = {.no_versions = true, .suites = suites12, .n_suites = 4};
+    hb_clear(&ch);
+    hb_clear(&bad);
+    build_ch(&ch, &o12);
+    with_deflate(&ch, &bad);
+    s = server_with_ch(sc, &bad);
+    expect_server_hello(s);
+    tlsv_conn_free(s);
+    hb_free(&ch);
+    hb_free(&bad);
+    tlsv_ctx_free(sc);
+}
+
+/* RFC 8446 §9.2: a ClientHello with supported_groups but no key_share is a
+ * missing_extension -- also the second one, after a HelloRetryRequest
+ * (found by BoGo's SecondClientHelloMissingKeyShare-TLS13). */
+static void test_second_client_hello_without_key_share(void **state)
+{
+    (void)state;
+    tlsv_ctx *sc = hs_ctx(TLSV_VERSION_TLSv1, 0, NULL, NULL);
+    assert_int_equal(tlsv_ctx_set_groups(sc, "P-256"), 0); /* x25519 share: HRR */
+    hbuf ch1 = {0}, ch2 = {0}, rec = {0}, out = {0};
+    ch_opts o = {0};
+    build_ch(&ch1, &o);
+    tlsv_conn *s = server_with_ch(sc, &ch1);
+    assert_int_equal(tlsv_conn_handshake(s), TLSV_WANT_READ);
+    take_all(s, &out);
+    assert_int_equal(out.p[5], TLSV_HS_SERVER_HELLO); /* the HelloRetryRequest */
+    ch_opts o2 = {.no_key_share = true};
+    build_ch(&ch2, &o2);
+    put_record(&rec, 22, 0x0303, ch2.p, ch2.n);
+    feed(s, &rec);
+    assert_int_equal(tlsv_conn_handshake(s), -1);
+    expect_fail_local(s, NULL, TLSV_R_MISSING_EXTENSION, TLSV_ALERT_MISSING_EXTENSION);
+    tlsv_conn_free(s);
+    hb_free(&ch1);
+    hb_free(&ch2);
+    hb_free(&rec);
+    hb_free(&out);
+    tlsv_ctx_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +692,8 @@ int main(void)
         cmocka_unit_test(test_duplicate_extensions),
         cmocka_unit_test(test_misplaced_extensions),
         cmocka_unit_test(test_client_hello_lengths),
+        cmocka_unit_test(test_compression_methods),
+        cmocka_unit_test(test_second_client_hello_without_key_share),
     };
     return cmocka_run_group_tests(tests, hostile_setup, hostile_teardown);
 }

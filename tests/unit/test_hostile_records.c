@@ -139,8 +139,9 @@ static void test_oversized_tls13(void **state)
         expect_fail_local(v, vv, TLSV_R_RECORD_OVERFLOW, TLSV_ALERT_RECORD_OVERFLOW);
         scene_free(&x);
 
-        /* exactly 2^14 + 256: 2^14 bytes of content, the type, 239 bytes of
-         * padding, the tag -- delivered */
+        /* 2^14 bytes of content, the type, no padding: the largest
+         * TLSInnerPlaintext (2^14 + 1, RFC 8446 §5.4) -- delivered; and 8192
+         * bytes with 8192 of padding -- delivered */
         scene_start(&x, 0, NULL);
         scene_finish(&x, NULL);
         v = victim_server ? x.s : x.c;
@@ -148,10 +149,13 @@ static void test_oversized_tls13(void **state)
         k13 k;
         k13_init(&k, victim_server ? x.skeys.c_ap : x.skeys.s_ap, x.skeys.slen);
         hbuf b = {0};
-        k13_seal(&k, &b, 23, big, 16384, 239, false);
-        assert_int_equal(b.n, 5 + 16640);
+        k13_seal(&k, &b, 23, big, 16384, 0, false);
         feed(v, &b);
         expect_read(v, big, 16384);
+        hb_clear(&b);
+        k13_seal(&k, &b, 23, big, 8192, 8192, false);
+        feed(v, &b);
+        expect_read(v, big, 8192);
         /* content of 2^14 + 1 bytes: record_overflow after decryption */
         hb_clear(&b);
         k13_seal(&k, &b, 23, big, 16385, 0, false);
@@ -162,6 +166,28 @@ static void test_oversized_tls13(void **state)
         hb_free(&b);
         k13_free(&k);
         scene_free(&x);
+
+        /* padding does not lift the limit (RFC 8446 §5.4): 2^14 bytes with
+         * one byte of padding, 8193 with 8192, 2^14 with 239 (a record of
+         * exactly 2^14 + 256, within the header's limit) -- each a
+         * record_overflow after decryption (found by BoGo's
+         * LargePlaintext-TLS13-Padded-* tests) */
+        static const size_t padded[3][2] = {{16384, 1}, {8193, 8192}, {16384, 239}};
+        for (size_t i = 0; i < 3; i++) {
+            scene_start(&x, 0, NULL);
+            scene_finish(&x, NULL);
+            v = victim_server ? x.s : x.c;
+            vv = victim_server ? &x.sview : &x.cview;
+            k13_init(&k, victim_server ? x.skeys.c_ap : x.skeys.s_ap, x.skeys.slen);
+            hbuf pb = {0};
+            k13_seal(&k, &pb, 23, big, padded[i][0], padded[i][1], false);
+            feed(v, &pb);
+            assert_int_equal(tlsv_conn_read(v, rb, sizeof rb), -1);
+            expect_fail_local(v, vv, TLSV_R_RECORD_OVERFLOW, TLSV_ALERT_RECORD_OVERFLOW);
+            hb_free(&pb);
+            k13_free(&k);
+            scene_free(&x);
+        }
     }
 }
 

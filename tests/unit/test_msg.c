@@ -1554,6 +1554,10 @@ static void ch_extension_rules(void **state)
     ch_expect("002c 0002 0000", TLSV_MSG_F_DECODE, "cookie length 0");
     ch_expect("ff01 0002 0200", TLSV_MSG_F_DECODE, "renegotiated_connection length 2 exceeds");
     ch_expect("000b 0001 00", TLSV_MSG_F_DECODE, "ec_point_format_list length 0");
+    /* RFC 8422 §5.1.2: the list must contain uncompressed (0); found by
+     * BoGo's PointFormat-{Server,Client}-MissingUncompressed */
+    ch_expect("000b 0002 0101", TLSV_MSG_F_ILLEGAL, "does not contain uncompressed (0)");
+    ch_ok("000b 0003 020100", &ch);
     ch_expect("002d 0001 00", TLSV_MSG_F_DECODE, "ke_modes length 0");
     ch_ok("002f 0007 0005 0003 313233", &ch);
     tlsv_iter it;
@@ -1922,6 +1926,22 @@ static void sh_rules(void **state)
     body_of(&m, TLSV_HS_SERVER_HELLO, &body, &len);
     assert_int_equal(tlsv_msg_parse_server_hello(body, len, &sh, &err), -1);
     assert_fault(&err, TLSV_MSG_F_BAD_EXTENSION);
+
+    /* a TLS 1.2 ServerHello whose ec_point_formats lacks uncompressed (RFC
+     * 8422 §5.2) */
+    {
+        blob b;
+        unhex("0303" "0101010101010101010101010101010101010101010101010101010101010101"
+              "00 c02f 00 0006 000b 0002 0101",
+              &b);
+        assert_int_equal(tlsv_msg_parse_server_hello(b.b, b.n, &sh, &err), -1);
+        assert_fault(&err, TLSV_MSG_F_ILLEGAL);
+        assert_msg_contains(&err, "does not contain uncompressed (0)");
+        unhex("0303" "0101010101010101010101010101010101010101010101010101010101010101"
+              "00 c02f 00 0006 000b 0002 0100",
+              &b);
+        assert_int_equal(tlsv_msg_parse_server_hello(b.b, b.n, &sh, &err), 0);
+    }
 
     /* HRR with pre_shared_key */
     q = t;

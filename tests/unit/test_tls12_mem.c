@@ -172,6 +172,23 @@ static void test_versions_and_suites(void **state)
         }
 }
 
+/* A client that offers TLS 1.3 and lands on TLS 1.2 with RSA key exchange:
+ * the premaster secret carries ClientHello.client_version (0x0303, the
+ * legacy_version), not TLS 1.3 (RFC 5246 §7.4.7.1, RFC 8446 §4.1.2); a
+ * server checking it (tlsv, Go, BoringSSL) otherwise fails the Finished.
+ * Found by BoGo's Resume-Client-CipherMismatch and TLS-*-RSA_* tests. */
+static void test_rsa_premaster_version_with_tls13_offered(void **state)
+{
+    (void)state;
+    static const char *const suites[] = {"AES128-GCM-SHA256", "AES128-SHA"};
+    for (size_t i = 0; i < 2; i++) {
+        int got = connect_pair(TLSV_PROTOCOL_TLS_CLIENT, TLSV_VERSION_TLSv1, 0,
+                               TLSV_PROTOCOL_TLS_SERVER, 0, TLSV_VERSION_TLSv1_2, suites[i],
+                               rsa_leaf, suites[i]);
+        assert_int_equal(got, TLSV_VERSION_TLSv1_2);
+    }
+}
+
 static void test_sentinel_and_fallback(void **state)
 {
     (void)state;
@@ -301,6 +318,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_versions_and_suites),
         cmocka_unit_test(test_sentinel_and_fallback),
+        cmocka_unit_test(test_rsa_premaster_version_with_tls13_offered),
         cmocka_unit_test(test_client_auth12),
         cmocka_unit_test(test_sslv2_hello),
         cmocka_unit_test(test_ssl3),
