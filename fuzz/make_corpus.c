@@ -588,6 +588,49 @@ static void buf_seeds(void)
 
 /* ---- main ------------------------------------------------------------------------------ */
 
+/* The session target: the bytes of real sessions (tlsv_session_to_bytes)
+ * from in-memory handshakes of fuzz server `s` and client `c`, after the
+ * client has read the server's tickets. */
+static void session_seed(tlsv_ctx *sctx, tlsv_ctx *cctx, const char *name)
+{
+    tlsv_error err;
+    tlsv_conn *c = tlsv_conn_new(cctx, TLSV_ROLE_CLIENT, "localhost", &err);
+    tlsv_conn *sv = tlsv_conn_new(sctx, TLSV_ROLE_SERVER, NULL, &err);
+    if (!c || !sv)
+        die("session seed connections");
+    int chs = 1, shs = 1;
+    for (int round = 0; round < 8 && (chs != 0 || shs != 0); round++) {
+        if (chs != 0)
+            chs = tlsv_conn_handshake(c);
+        blob b = take(c);
+        if (b.n)
+            tlsv_conn_feed(sv, b.p, b.n);
+        free(b.p);
+        if (shs != 0)
+            shs = tlsv_conn_handshake(sv);
+        b = take(sv);
+        if (b.n)
+            tlsv_conn_feed(c, b.p, b.n);
+        free(b.p);
+        if (chs == -1 || shs == -1)
+            break;
+    }
+    if (chs == 0)
+        (void)step(c, 0, NULL); /* the tickets */
+    tlsv_session *ses = tlsv_conn_get_session(c);
+    if (ses) {
+        size_t n = tlsv_session_to_bytes(ses, NULL, 0);
+        uint8_t *buf = malloc(n);
+        if (!buf || tlsv_session_to_bytes(ses, buf, n) != n)
+            die("session bytes");
+        save("session", name, buf, n);
+        free(buf);
+        tlsv_session_free(ses);
+    }
+    tlsv_conn_free(c);
+    tlsv_conn_free(sv);
+}
+
 static const char *const server_names[FS_COUNT] = {
     "s13-ed25519", "sall-rsa", "sall-ed25519", "sall-p384", "s13-hrr", "sall-clientauth", "slegacy"};
 static const char *const client_names[FC_COUNT] = {
@@ -642,6 +685,12 @@ int main(int argc, char **argv)
         }
     }
     record_seeds();
+    for (int sv = 0; sv < FS_COUNT; sv++)
+        for (int c = 0; c < FC_COUNT; c++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s-%s", server_names[sv], client_names[c]);
+            session_seed(sctx[sv], cctx[c], name);
+        }
     cert_seeds();
     version_seeds();
     buf_seeds();
