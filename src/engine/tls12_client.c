@@ -232,6 +232,17 @@ static int on_server_hello_done(tlsv_engine *e, const uint8_t *msg, size_t len)
     tlsv_error err;
     if (tlsv_msg_parse_empty(msg + 4, len - 4, TLSV_HS_SERVER_HELLO_DONE, &err) != 0)
         return tlsv_engine_fail_err(e, &err);
+    /* RFC 5246 §7.4.5: after ServerHelloDone the server waits for our
+     * flight; handshake data after it in the same record was sent before
+     * the server could have seen our answer -- but for HelloRequests
+     * (all-zero bytes), which may come at any time (§7.4.1.1) */
+    bool more = false;
+    for (size_t i = e->hs_cur; i < e->hs_len; i++)
+        more = more || e->hs[i] != 0;
+    if (more)
+        return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                "handshake data follows ServerHelloDone in its record; the server "
+                                "must wait for the client's flight (RFC 5246 §7.4.5)");
     if (add(e, msg, len) != 0)
         return -1;
     tlsv_writer w;

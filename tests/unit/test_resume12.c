@@ -1185,6 +1185,51 @@ static void test_tls13_resumes_12_session(void **state)
     tlsv_ctx_free(s13);
 }
 
+/* RFC 5246 §7.4.5: after ServerHelloDone the server waits for the client's
+ * flight; handshake data after it in its record (here the first byte of a
+ * NewSessionTicket) is unexpected_message; a HelloRequest there is not
+ * (test_hostile_flow). */
+static void test_data_after_server_hello_done(void **state)
+{
+    (void)state;
+    tlsv_ctx *cc = client_ctx_v(TLSV_VERSION_TLSv1_2), *sc = server_ctx_v(TLSV_VERSION_TLSv1_2);
+    uint8_t buf[8192];
+    for (int extra = 0; extra < 2; extra++) {
+        tlsv_conn *c = tlsv_conn_new(cc, TLSV_ROLE_CLIENT, "localhost", NULL);
+        tlsv_conn *s = tlsv_conn_new(sc, TLSV_ROLE_SERVER, NULL, NULL);
+        assert_int_equal(tlsv_conn_handshake(c), TLSV_WANT_READ);
+        move(c, s);
+        assert_int_equal(tlsv_conn_handshake(s), TLSV_WANT_READ);
+        size_t n = tlsv_conn_take_output(s, buf, sizeof buf);
+        /* the last record ends with ServerHelloDone (14, 0, 0, 0) */
+        size_t last = 0;
+        for (size_t off = 0; off < n; off += 5 + ((size_t)buf[off + 3] << 8 | buf[off + 4]))
+            last = off;
+        assert_int_equal(buf[last], 22);
+        assert_memory_equal(buf + n - 4, "\x0e\0\0\0", 4);
+        if (extra) {
+            buf[n++] = 4; /* new_session_ticket */
+            size_t rl = ((size_t)buf[last + 3] << 8 | buf[last + 4]) + 1;
+            buf[last + 3] = (uint8_t)(rl >> 8);
+            buf[last + 4] = (uint8_t)rl;
+        }
+        assert_int_equal(tlsv_conn_feed(c, buf, n), 0);
+        if (!extra) {
+            assert_int_equal(run_handshake(c, s), 0);
+        } else {
+            assert_int_equal(tlsv_conn_handshake(c), -1);
+            const tlsv_error *ce = tlsv_conn_last_error(c);
+            assert_int_equal(ce->reason, TLSV_R_UNEXPECTED_MESSAGE);
+            assert_int_equal(ce->alert, TLSV_ALERT_UNEXPECTED_MESSAGE);
+            assert_non_null(strstr(ce->message, "ServerHelloDone"));
+        }
+        tlsv_conn_free(c);
+        tlsv_conn_free(s);
+    }
+    tlsv_ctx_free(cc);
+    tlsv_ctx_free(sc);
+}
+
 /* ---- the trace ---------------------------------------------------------------- */
 
 static char trace_text[16384];
@@ -1237,6 +1282,7 @@ int main(void)
         cmocka_unit_test(test_ticket_message_order),
         cmocka_unit_test(test_session_id_rules),  cmocka_unit_test(test_echo_of_unoffered_id),
         cmocka_unit_test(test_tls13_resumes_12_session),
+        cmocka_unit_test(test_data_after_server_hello_done),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
