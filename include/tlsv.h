@@ -258,6 +258,15 @@ typedef enum tlsv_reason {
     TLSV_R_BINDER_DOES_NOT_VERIFY,     /* a TLS 1.3 PSK binder did not match (RFC 8446 §4.2.11) */
     TLSV_R_EXTENSION_NOT_RECEIVED,     /* the peer did not offer the extension a call needs
                                           (post_handshake_auth) */
+    TLSV_R_OLD_SESSION_VERSION_NOT_RETURNED, /* the server resumed our session at another
+                                          version (or a session of another version) */
+    TLSV_R_OLD_SESSION_CIPHER_NOT_RETURNED,  /* the server resumed a TLS <= 1.2 session with
+                                          another cipher suite (RFC 5246 §7.4.1.3) */
+    TLSV_R_INCONSISTENT_EXTMS,         /* a resumption disagreeing with the session on the
+                                          extended master secret (RFC 7627 §5.3) */
+    TLSV_R_SERVER_ECHOED_INVALID_SESSION_ID, /* a TLS <= 1.2 ServerHello echoed a session ID
+                                          this client offered no session under (RFC 5246
+                                          §7.4.1.3, RFC 8446 App. D.4) */
     TLSV_R__COUNT
 } tlsv_reason;
 
@@ -781,8 +790,14 @@ TLSV_API const tlsv_error *tlsv_conn_last_error(const tlsv_conn *conn);
  *     version and suite are among those the connection offers; it may be
  *     offered alongside TLS 1.3 (a TLS 1.3 answer ignores it). A server
  *     that echoes the session ID but chooses another version or suite is
- *     refused with illegal_parameter; one that resumes a session made with
- *     the extended master secret without it, with handshake_failure. */
+ *     refused with illegal_parameter (OLD_SESSION_VERSION_NOT_RETURNED,
+ *     OLD_SESSION_CIPHER_NOT_RETURNED), as is one echoing an ID under which
+ *     no TLS <= 1.2 session was offered (SERVER_ECHOED_INVALID_SESSION_ID;
+ *     OLD_SESSION_VERSION_NOT_RETURNED when a TLS 1.3 session was); one
+ *     that resumes disagreeing with the session on the extended master
+ *     secret, with handshake_failure (INCONSISTENT_EXTMS). Without a TLS
+ *     <= 1.2 session the session ID is empty unless TLS 1.3 is offered
+ *     with OP_ENABLE_MIDDLEBOX_COMPAT (RFC 8446 App. D.4). */
 
 typedef struct tlsv_session tlsv_session;
 

@@ -37,6 +37,7 @@ typedef struct tlsv_tls12_client_hello_info {
     const struct tlsv_session *session;
     const uint8_t *session_id;
     size_t session_id_len;
+    bool session13_offered;    /* the ClientHello offered a TLS 1.3 session (PSK) */
 } tlsv_tls12_client_hello_info;
 
 /* Takes over a client whose ServerHello chose TLS 1.2 or below; `sh` is

@@ -232,6 +232,17 @@ static int on_server_hello_done(tlsv_engine *e, const uint8_t *msg, size_t len)
     tlsv_error err;
     if (tlsv_msg_parse_empty(msg + 4, len - 4, TLSV_HS_SERVER_HELLO_DONE, &err) != 0)
         return tlsv_engine_fail_err(e, &err);
+    /* RFC 5246 §7.4.5: after ServerHelloDone the server waits for our
+     * flight; handshake data after it in the same record was sent before
+     * the server could have seen our answer -- but for HelloRequests
+     * (all-zero bytes), which may come at any time (§7.4.1.1) */
+    bool more = false;
+    for (size_t i = e->hs_cur; i < e->hs_len; i++)
+        more = more || e->hs[i] != 0;
+    if (more)
+        return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                "handshake data follows ServerHelloDone in its record; the server "
+                                "must wait for the client's flight (RFC 5246 §7.4.5)");
     if (add(e, msg, len) != 0)
         return -1;
     tlsv_writer w;
@@ -533,21 +544,46 @@ int tlsv_tls12_client_begin(tlsv_engine *e, const tlsv_tls12_client_hello_info *
     }
     if (tlsv_ext_present(sh.present, TLSV_EXTID_ALPN) && tlsv_hs_accept_alpn(e, sh.alpn) != 0)
         return -1;
-    /* resumption: the server echoes the session ID we sent for a session */
+    /* resumption: the server echoes the session ID we sent for a session
+     * (RFC 5246 §7.4.1.3; with a ticket, the random ID sent beside it, RFC
+     * 5077 §3.4). An echo of an ID we offered no TLS <= 1.2 session under
+     * (the TLS 1.3 middlebox-compatibility ID, RFC 8446 App. D.4) claims a
+     * resumption of nothing we have: refused. */
     const tlsv_session *ss = info->session;
-    bool resumed = ss && info->session_id_len && sh.session_id.n == info->session_id_len &&
-                   memcmp(sh.session_id.p, info->session_id, info->session_id_len) == 0;
-    if (resumed && (info->version != ss->version || sh.cipher_suite != ss->suite))
-        return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,
-                                "the ServerHello resumes a session made at %s with %s, but "
-                                "chooses %s with %s (RFC 5246 §7.4.1.3)",
+    bool echoed = info->session_id_len && sh.session_id.n == info->session_id_len &&
+                  memcmp(sh.session_id.p, info->session_id, info->session_id_len) == 0;
+    if (echoed && !ss && info->session13_offered)
+        return tlsv_engine_fail(e, TLSV_R_OLD_SESSION_VERSION_NOT_RETURNED,
+                                TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "the %s ServerHello echoes our session ID, resuming; this client "
+                                "offered only a TLS 1.3 session (RFC 5246 §7.4.1.3)",
+                                tlsv_version_string(info->version));
+    if (echoed && !ss)
+        return tlsv_engine_fail(e, TLSV_R_SERVER_ECHOED_INVALID_SESSION_ID,
+                                TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "the %s ServerHello echoes our session ID, resuming, but this "
+                                "client offered no session under it (RFC 5246 §7.4.1.3, RFC 8446 "
+                                "App. D.4)",
+                                tlsv_version_string(info->version));
+    bool resumed = echoed;
+    if (resumed && info->version != ss->version)
+        return tlsv_engine_fail(e, TLSV_R_OLD_SESSION_VERSION_NOT_RETURNED,
+                                TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "the ServerHello resumes a session made at %s, but chooses %s "
+                                "(RFC 5246 §7.4.1.3)",
                                 tlsv_version_string(ss->version),
+                                tlsv_version_string(info->version));
+    if (resumed && sh.cipher_suite != ss->suite)
+        return tlsv_engine_fail(e, TLSV_R_OLD_SESSION_CIPHER_NOT_RETURNED,
+                                TLSV_ALERT_ILLEGAL_PARAMETER,
+                                "the ServerHello resumes a session made with %s, but chooses %s "
+                                "(RFC 5246 §7.4.1.3)",
                                 tlsv_suite_by_id(ss->suite) ? tlsv_suite_by_id(ss->suite)->openssl
                                                             : "?",
-                                tlsv_version_string(info->version), s->openssl);
+                                s->openssl);
     bool sh_ems = tlsv_ext_present(sh.present, TLSV_EXTID_EXTENDED_MASTER_SECRET);
     if (resumed && sh_ems != ss->ems)
-        return tlsv_engine_fail(e, TLSV_R_HANDSHAKE_FAILURE, TLSV_ALERT_HANDSHAKE_FAILURE,
+        return tlsv_engine_fail(e, TLSV_R_INCONSISTENT_EXTMS, TLSV_ALERT_HANDSHAKE_FAILURE,
                                 "the ServerHello resumes a session made %s the extended master "
                                 "secret %s it (RFC 7627 §5.3)",
                                 ss->ems ? "with" : "without", ss->ems ? "without" : "with");

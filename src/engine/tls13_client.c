@@ -319,7 +319,11 @@ static int client_start(tlsv_engine *e)
     if (tlsv_random(c->random, sizeof c->random) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE, "no randomness");
     memcpy(e->client_random, c->random, 32);
-    if (ctx->vcfg.options & TLSV_OP_ENABLE_MIDDLEBOX_COMPAT) { /* RFC 8446 App. D.4 */
+    /* a legacy_session_id of our own only when TLS 1.3 is offered, for
+     * middlebox compatibility (RFC 8446 App. D.4); a TLS <= 1.2 hello
+     * carries one only for a session it offers (below) */
+    if ((ctx->vcfg.options & TLSV_OP_ENABLE_MIDDLEBOX_COMPAT) &&
+        tlsv_vset_has(c->offer.run, TLSV_V_TLS13)) {
         c->session_id_len = 32;
         if (tlsv_random(c->session_id, 32) != 0)
             return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_NONE, "no randomness");
@@ -468,6 +472,7 @@ static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
             .session = c->sess12 ? e->session : NULL,
             .session_id = c->session_id,
             .session_id_len = c->session_id_len,
+            .session13_offered = c->psk_offered,
         };
         memcpy(info.client_random, c->random, 32);
         if (!c->ch)
@@ -487,10 +492,16 @@ static int on_server_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
                                 "did not offer for TLS 1.3%s",
                                 sh.cipher_suite, c->hrr_seen ? " or which differs from the HRR's" : "");
     bool resumed = tlsv_ext_present(sh.present, TLSV_EXTID_PRE_SHARED_KEY);
+    /* an extension we did not send (RFC 8446 §4.2: unsupported_extension);
+     * with a TLS <= 1.2 session offered, a server resuming it in TLS 1.3 */
     if (resumed && !c->psk_offered)
-        return tlsv_engine_fail(e, TLSV_R_UNSOLICITED_EXTENSION,
+        return tlsv_engine_fail(e, c->sess12 ? TLSV_R_OLD_SESSION_VERSION_NOT_RETURNED
+                                             : TLSV_R_UNSOLICITED_EXTENSION,
                                 TLSV_ALERT_UNSUPPORTED_EXTENSION,
-                                "ServerHello selects a pre-shared key this client did not offer");
+                                "ServerHello selects a pre-shared key this client did not offer%s",
+                                c->sess12 ? " (its session is a TLS <= 1.2 one, which TLS 1.3 "
+                                            "cannot resume)"
+                                          : "");
     /* RFC 8446 §4.2.11: the identity offered (one), a suite of the PSK's hash */
     if (resumed && sh.psk_selected_identity != 0)
         return tlsv_engine_fail(e, TLSV_R_ILLEGAL_PARAMETER, TLSV_ALERT_ILLEGAL_PARAMETER,

@@ -923,6 +923,7 @@ static void test_ems(void **state)
     assert_int_equal(tlsv_conn_feed(c, buf, n), 0);
     assert_int_equal(tlsv_conn_handshake(c), -1);
     const tlsv_error *ce = tlsv_conn_last_error(c);
+    assert_int_equal(ce->reason, TLSV_R_INCONSISTENT_EXTMS);
     assert_int_equal(ce->alert, TLSV_ALERT_HANDSHAKE_FAILURE);
     assert_non_null(strstr(ce->message, "extended master secret"));
     tlsv_conn_free(c);
@@ -934,8 +935,9 @@ static void test_ems(void **state)
 
 /* A server that echoes the offered session ID but negotiates a full
  * handshake at another version or with another suite: the client refuses
- * with illegal_parameter. */
-static void forged_echo(tlsv_ctx *cc, tlsv_ctx *sc, tlsv_session *sess)
+ * with illegal_parameter, OLD_SESSION_VERSION_NOT_RETURNED or
+ * OLD_SESSION_CIPHER_NOT_RETURNED (`reason`). */
+static void forged_echo(tlsv_ctx *cc, tlsv_ctx *sc, tlsv_session *sess, tlsv_reason reason)
 {
     uint8_t buf[8192];
     tlsv_conn *c = tlsv_conn_new(cc, TLSV_ROLE_CLIENT, "localhost", NULL);
@@ -951,7 +953,7 @@ static void forged_echo(tlsv_ctx *cc, tlsv_ctx *sc, tlsv_session *sess)
     assert_int_equal(tlsv_conn_feed(c, buf, n), 0);
     assert_int_equal(tlsv_conn_handshake(c), -1);
     const tlsv_error *ce = tlsv_conn_last_error(c);
-    assert_int_equal(ce->reason, TLSV_R_ILLEGAL_PARAMETER);
+    assert_int_equal(ce->reason, reason);
     assert_int_equal(ce->alert, TLSV_ALERT_ILLEGAL_PARAMETER);
     assert_non_null(strstr(ce->message, "resumes a session"));
     assert_int_equal(tlsv_conn_session_reused(c), 0);
@@ -967,11 +969,11 @@ static void test_forged_echo(void **state)
     tlsv_session *sess = first_session(cc, sc);
     /* another version */
     assert_int_equal(tlsv_ctx_set_maximum_version(sc, TLSV_VERSION_TLSv1_1), 0);
-    forged_echo(cc, sc, sess);
+    forged_echo(cc, sc, sess, TLSV_R_OLD_SESSION_VERSION_NOT_RETURNED);
     /* another suite */
     assert_int_equal(tlsv_ctx_set_maximum_version(sc, TLSV_VERSION_TLSv1_2), 0);
     assert_int_equal(tlsv_ctx_set_ciphers(sc, "ECDHE-ECDSA-AES256-GCM-SHA384"), 0);
-    forged_echo(cc, sc, sess);
+    forged_echo(cc, sc, sess, TLSV_R_OLD_SESSION_CIPHER_NOT_RETURNED);
     tlsv_session_free(sess);
     tlsv_ctx_free(cc);
     tlsv_ctx_free(sc);
@@ -1030,6 +1032,204 @@ static void test_ticket_message_order(void **state)
     tlsv_ctx_free(sc);
 }
 
+/* ---- the legacy session ID (RFC 8446 App. D.4, RFC 5077 §3.4) --------------- */
+
+/* The session ID length in the ClientHello at the start of p. */
+static size_t ch_session_id_len(const uint8_t *p)
+{
+    assert_int_equal(p[0], 22);
+    assert_int_equal(p[5], 1);
+    return p[5 + 4 + 2 + 32];
+}
+
+/* A client sends a session ID of its own only when it offers TLS 1.3
+ * (middlebox compatibility, RFC 8446 App. D.4) or a TLS <= 1.2 session
+ * (its ID, or a random one beside its ticket, RFC 5077 §3.4). */
+static void test_session_id_rules(void **state)
+{
+    (void)state;
+    uint8_t buf[8192];
+    tlsv_ctx *c12 = client_ctx_v(TLSV_VERSION_TLSv1_2), *c13 = client_ctx_v(TLSV_VERSION_TLSv1_3);
+    assert_true(tlsv_ctx_get_options(c12) & TLSV_OP_ENABLE_MIDDLEBOX_COMPAT);
+    tlsv_ctx *sc = server_ctx_v(TLSV_VERSION_TLSv1_2);
+    tlsv_session *sess = first_session(c12, sc);
+    struct {
+        tlsv_ctx *cc;
+        tlsv_session *offer;
+        size_t id_len;
+    } cases[] = {{c12, NULL, 0}, {c13, NULL, 32}, {c12, sess, 32}, {c13, sess, 32}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tlsv_conn *c = tlsv_conn_new(cases[i].cc, TLSV_ROLE_CLIENT, "localhost", NULL);
+        if (cases[i].offer)
+            assert_int_equal(tlsv_conn_set_session(c, cases[i].offer), 0);
+        assert_int_equal(tlsv_conn_handshake(c), TLSV_WANT_READ);
+        size_t n = tlsv_conn_take_output(c, buf, sizeof buf);
+        assert_true(n > 44);
+        assert_int_equal(ch_session_id_len(buf), cases[i].id_len);
+        tlsv_conn_free(c);
+    }
+    tlsv_session_free(sess);
+    tlsv_ctx_free(sc);
+    tlsv_ctx_free(c12);
+    tlsv_ctx_free(c13);
+}
+
+/* A TLS 1.2 ServerHello echoing a session ID the client offered no TLS
+ * <= 1.2 session under claims a resumption of nothing (RFC 5246
+ * §7.4.1.3): the middlebox-compatibility ID of a client without a session
+ * (SERVER_ECHOED_INVALID_SESSION_ID), or of one offering a TLS 1.3 session
+ * (OLD_SESSION_VERSION_NOT_RETURNED); illegal_parameter. */
+static void echo_of_unoffered(tlsv_ctx *cc, tlsv_ctx *sc, tlsv_session *offer,
+                              tlsv_reason reason)
+{
+    uint8_t buf[8192], id[32];
+    tlsv_conn *c = tlsv_conn_new(cc, TLSV_ROLE_CLIENT, "localhost", NULL);
+    tlsv_conn *s = tlsv_conn_new(sc, TLSV_ROLE_SERVER, NULL, NULL);
+    if (offer)
+        assert_int_equal(tlsv_conn_set_session(c, offer), 0);
+    assert_int_equal(tlsv_conn_handshake(c), TLSV_WANT_READ);
+    size_t n = tlsv_conn_take_output(c, buf, sizeof buf);
+    assert_int_equal(ch_session_id_len(buf), 32);
+    memcpy(id, buf + 44, 32);
+    assert_int_equal(tlsv_conn_feed(s, buf, n), 0);
+    assert_int_equal(tlsv_conn_handshake(s), TLSV_WANT_READ);
+    assert_int_equal(tlsv_conn_session_reused(s), 0);
+    n = tlsv_conn_take_output(s, buf, sizeof buf);
+    assert_int_equal(buf[5], 2);
+    assert_int_equal(buf[43], 32); /* the server's new session ID ... */
+    memcpy(buf + 44, id, 32);      /* ... made the echo of ours */
+    assert_int_equal(tlsv_conn_feed(c, buf, n), 0);
+    assert_int_equal(tlsv_conn_handshake(c), -1);
+    const tlsv_error *ce = tlsv_conn_last_error(c);
+    assert_int_equal(ce->reason, reason);
+    assert_int_equal(ce->alert, TLSV_ALERT_ILLEGAL_PARAMETER);
+    assert_int_equal(ce->side, TLSV_SIDE_LOCAL);
+    assert_int_equal(tlsv_conn_session_reused(c), 0);
+    tlsv_conn_free(c);
+    tlsv_conn_free(s);
+}
+
+static void test_echo_of_unoffered_id(void **state)
+{
+    (void)state;
+    tlsv_ctx *c13 = client_ctx_v(TLSV_VERSION_TLSv1_3), *s13 = server_ctx_v(TLSV_VERSION_TLSv1_3);
+    tlsv_ctx *s12 = server_ctx_v(TLSV_VERSION_TLSv1_2);
+    tlsv_ctx_add_options(s12, TLSV_OP_NO_TICKET); /* the server sends a session ID */
+    echo_of_unoffered(c13, s12, NULL, TLSV_R_SERVER_ECHOED_INVALID_SESSION_ID);
+    /* a client holding a TLS 1.3 session */
+    tlsv_conn *c = tlsv_conn_new(c13, TLSV_ROLE_CLIENT, "localhost", NULL);
+    tlsv_conn *s = tlsv_conn_new(s13, TLSV_ROLE_SERVER, NULL, NULL);
+    assert_int_equal(run_handshake(c, s), 0);
+    exchange(c, s); /* the tickets arrive */
+    tlsv_session *sess13 = tlsv_conn_get_session(c);
+    tlsv_conn_free(c);
+    tlsv_conn_free(s);
+    assert_non_null(sess13);
+    assert_int_equal(sess13->version, TLSV_VERSION_TLSv1_3);
+    echo_of_unoffered(c13, s12, sess13, TLSV_R_OLD_SESSION_VERSION_NOT_RETURNED);
+    tlsv_session_free(sess13);
+    tlsv_ctx_free(c13);
+    tlsv_ctx_free(s13);
+    tlsv_ctx_free(s12);
+}
+
+/* A TLS 1.3 ServerHello selecting a pre_shared_key when the client offered
+ * only a TLS 1.2 session: an extension it did not send (RFC 8446 §4.2,
+ * unsupported_extension), reason OLD_SESSION_VERSION_NOT_RETURNED. */
+static void test_tls13_resumes_12_session(void **state)
+{
+    (void)state;
+    tlsv_ctx *c12 = client_ctx_v(TLSV_VERSION_TLSv1_2), *s12 = server_ctx_v(TLSV_VERSION_TLSv1_2);
+    tlsv_ctx *c13 = client_ctx_v(TLSV_VERSION_TLSv1_3), *s13 = server_ctx_v(TLSV_VERSION_TLSv1_3);
+    tlsv_session *sess = first_session(c12, s12);
+    uint8_t buf[16384];
+    tlsv_conn *c = tlsv_conn_new(c13, TLSV_ROLE_CLIENT, "localhost", NULL);
+    tlsv_conn *s = tlsv_conn_new(s13, TLSV_ROLE_SERVER, NULL, NULL);
+    assert_int_equal(tlsv_conn_set_session(c, sess), 0);
+    assert_int_equal(tlsv_conn_handshake(c), TLSV_WANT_READ);
+    move(c, s);
+    assert_int_equal(tlsv_conn_handshake(s), TLSV_WANT_READ);
+    size_t n = tlsv_conn_take_output(s, buf, sizeof buf);
+    /* the ServerHello record only, pre_shared_key {selected_identity 0}
+     * appended to its extensions */
+    assert_int_equal(buf[5], 2);
+    size_t rec = 5 + ((size_t)buf[3] << 8 | buf[4]);
+    assert_true(rec <= n);
+    n = rec;
+    size_t off = 5 + 4 + 2 + 32;
+    off += 1 + buf[off] + 3; /* session ID, suite, compression */
+    size_t el = ((size_t)buf[off] << 8 | buf[off + 1]) + 6;
+    assert_int_equal(off + 2 + el - 6, n);
+    static const uint8_t psk[] = {0, 41, 0, 2, 0, 0};
+    memcpy(buf + n, psk, sizeof psk);
+    n += sizeof psk;
+    buf[off] = (uint8_t)(el >> 8);
+    buf[off + 1] = (uint8_t)el;
+    size_t hl = ((size_t)buf[6] << 16 | (size_t)buf[7] << 8 | buf[8]) + 6;
+    buf[6] = (uint8_t)(hl >> 16);
+    buf[7] = (uint8_t)(hl >> 8);
+    buf[8] = (uint8_t)hl;
+    buf[3] = (uint8_t)((n - 5) >> 8);
+    buf[4] = (uint8_t)(n - 5);
+    assert_int_equal(tlsv_conn_feed(c, buf, n), 0);
+    assert_int_equal(tlsv_conn_handshake(c), -1);
+    const tlsv_error *ce = tlsv_conn_last_error(c);
+    assert_int_equal(ce->reason, TLSV_R_OLD_SESSION_VERSION_NOT_RETURNED);
+    assert_int_equal(ce->alert, TLSV_ALERT_UNSUPPORTED_EXTENSION);
+    tlsv_conn_free(c);
+    tlsv_conn_free(s);
+    tlsv_session_free(sess);
+    tlsv_ctx_free(c12);
+    tlsv_ctx_free(s12);
+    tlsv_ctx_free(c13);
+    tlsv_ctx_free(s13);
+}
+
+/* RFC 5246 §7.4.5: after ServerHelloDone the server waits for the client's
+ * flight; handshake data after it in its record (here the first byte of a
+ * NewSessionTicket) is unexpected_message; a HelloRequest there is not
+ * (test_hostile_flow). */
+static void test_data_after_server_hello_done(void **state)
+{
+    (void)state;
+    tlsv_ctx *cc = client_ctx_v(TLSV_VERSION_TLSv1_2), *sc = server_ctx_v(TLSV_VERSION_TLSv1_2);
+    uint8_t buf[8192];
+    for (int extra = 0; extra < 2; extra++) {
+        tlsv_conn *c = tlsv_conn_new(cc, TLSV_ROLE_CLIENT, "localhost", NULL);
+        tlsv_conn *s = tlsv_conn_new(sc, TLSV_ROLE_SERVER, NULL, NULL);
+        assert_int_equal(tlsv_conn_handshake(c), TLSV_WANT_READ);
+        move(c, s);
+        assert_int_equal(tlsv_conn_handshake(s), TLSV_WANT_READ);
+        size_t n = tlsv_conn_take_output(s, buf, sizeof buf);
+        /* the last record ends with ServerHelloDone (14, 0, 0, 0) */
+        size_t last = 0;
+        for (size_t off = 0; off < n; off += 5 + ((size_t)buf[off + 3] << 8 | buf[off + 4]))
+            last = off;
+        assert_int_equal(buf[last], 22);
+        assert_memory_equal(buf + n - 4, "\x0e\0\0\0", 4);
+        if (extra) {
+            buf[n++] = 4; /* new_session_ticket */
+            size_t rl = ((size_t)buf[last + 3] << 8 | buf[last + 4]) + 1;
+            buf[last + 3] = (uint8_t)(rl >> 8);
+            buf[last + 4] = (uint8_t)rl;
+        }
+        assert_int_equal(tlsv_conn_feed(c, buf, n), 0);
+        if (!extra) {
+            assert_int_equal(run_handshake(c, s), 0);
+        } else {
+            assert_int_equal(tlsv_conn_handshake(c), -1);
+            const tlsv_error *ce = tlsv_conn_last_error(c);
+            assert_int_equal(ce->reason, TLSV_R_UNEXPECTED_MESSAGE);
+            assert_int_equal(ce->alert, TLSV_ALERT_UNEXPECTED_MESSAGE);
+            assert_non_null(strstr(ce->message, "ServerHelloDone"));
+        }
+        tlsv_conn_free(c);
+        tlsv_conn_free(s);
+    }
+    tlsv_ctx_free(cc);
+    tlsv_ctx_free(sc);
+}
+
 /* ---- the trace ---------------------------------------------------------------- */
 
 static char trace_text[16384];
@@ -1080,6 +1280,9 @@ int main(void)
         cmocka_unit_test(test_bytes),             cmocka_unit_test(test_ems),
         cmocka_unit_test(test_forged_echo),       cmocka_unit_test(test_trace),
         cmocka_unit_test(test_ticket_message_order),
+        cmocka_unit_test(test_session_id_rules),  cmocka_unit_test(test_echo_of_unoffered_id),
+        cmocka_unit_test(test_tls13_resumes_12_session),
+        cmocka_unit_test(test_data_after_server_hello_done),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
