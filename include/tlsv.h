@@ -752,7 +752,9 @@ TLSV_API const tlsv_error *tlsv_conn_last_error(const tlsv_conn *conn);
  *     CERT_REQUIRED only if the client presented a verified certificate in
  *     the handshake that issued it. A resumed server connection has no peer
  *     certificates (tlsv_conn_peer_cert_count() is 0).
- *   - OP_NO_TICKET or num_tickets 0 stop the sending of tickets.
+ *   - OP_NO_TICKET or num_tickets 0 stop the sending of tickets; so does a
+ *     client whose psk_key_exchange_modes lacks psk_dhe_ke (or that sends
+ *     none): it could not resume with them (RFC 8446 §4.2.9).
  *
  * TLS 1.2, 1.1, 1.0 (and SSL 3.0 in a build with it) resume with the
  * abbreviated handshake of RFC 5246 §7.3: the stored master secret and new
