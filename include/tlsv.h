@@ -258,6 +258,10 @@ typedef enum tlsv_reason {
     TLSV_R_BINDER_DOES_NOT_VERIFY,     /* a TLS 1.3 PSK binder did not match (RFC 8446 §4.2.11) */
     TLSV_R_EXTENSION_NOT_RECEIVED,     /* the peer did not offer the extension a call needs
                                           (post_handshake_auth) */
+    TLSV_R_KEY_USAGE_BIT_INCORRECT,    /* the peer's certificate has a keyUsage extension without
+                                          the use its key has in the handshake: digitalSignature
+                                          to sign, keyEncipherment for RSA key exchange
+                                          (RFC 5280 §4.2.1.3); checked in every verify mode */
     TLSV_R__COUNT
 } tlsv_reason;
 
@@ -421,7 +425,10 @@ TLSV_API int tlsv_ctx_check_versions(tlsv_ctx *ctx, tlsv_role role, tlsv_error *
 /* Peer verification (Python: verify_mode, check_hostname).
  * Setting CERT_NONE while check_hostname is on fails with
  * CHECK_HOSTNAME_NEEDS_VERIFY; turning check_hostname on upgrades a
- * CERT_NONE context to CERT_REQUIRED. */
+ * CERT_NONE context to CERT_REQUIRED. Whatever the mode, a peer leaf with
+ * a keyUsage extension must allow what its key does in the handshake
+ * (digitalSignature to sign, keyEncipherment for RSA key exchange), or the
+ * handshake fails with KEY_USAGE_BIT_INCORRECT (alert bad_certificate). */
 TLSV_API int tlsv_ctx_get_verify_mode(const tlsv_ctx *ctx);
 TLSV_API int tlsv_ctx_set_verify_mode(tlsv_ctx *ctx, int mode);
 TLSV_API int tlsv_ctx_get_check_hostname(const tlsv_ctx *ctx);

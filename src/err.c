@@ -65,6 +65,7 @@ static const char *const reason_names[TLSV_R__COUNT] = {
     [TLSV_R_HANDSHAKE_FAILURE] = "HANDSHAKE_FAILURE",
     [TLSV_R_BINDER_DOES_NOT_VERIFY] = "BINDER_DOES_NOT_VERIFY",
     [TLSV_R_EXTENSION_NOT_RECEIVED] = "EXTENSION_NOT_RECEIVED",
+    [TLSV_R_KEY_USAGE_BIT_INCORRECT] = "KEY_USAGE_BIT_INCORRECT",
 };
 
 const char *tlsv_reason_name(tlsv_reason reason)
