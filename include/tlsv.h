@@ -267,6 +267,10 @@ typedef enum tlsv_reason {
     TLSV_R_SERVER_ECHOED_INVALID_SESSION_ID, /* a TLS <= 1.2 ServerHello echoed a session ID
                                           this client offered no session under (RFC 5246
                                           §7.4.1.3, RFC 8446 App. D.4) */
+    TLSV_R_KEY_USAGE_BIT_INCORRECT,    /* the peer's certificate has a keyUsage extension without
+                                          the use its key has in the handshake: digitalSignature
+                                          to sign, keyEncipherment for RSA key exchange
+                                          (RFC 5280 §4.2.1.3); checked in every verify mode */
     TLSV_R__COUNT
 } tlsv_reason;
 
@@ -430,7 +434,10 @@ TLSV_API int tlsv_ctx_check_versions(tlsv_ctx *ctx, tlsv_role role, tlsv_error *
 /* Peer verification (Python: verify_mode, check_hostname).
  * Setting CERT_NONE while check_hostname is on fails with
  * CHECK_HOSTNAME_NEEDS_VERIFY; turning check_hostname on upgrades a
- * CERT_NONE context to CERT_REQUIRED. */
+ * CERT_NONE context to CERT_REQUIRED. Whatever the mode, a peer leaf with
+ * a keyUsage extension must allow what its key does in the handshake
+ * (digitalSignature to sign, keyEncipherment for RSA key exchange), or the
+ * handshake fails with KEY_USAGE_BIT_INCORRECT (alert bad_certificate). */
 TLSV_API int tlsv_ctx_get_verify_mode(const tlsv_ctx *ctx);
 TLSV_API int tlsv_ctx_set_verify_mode(tlsv_ctx *ctx, int mode);
 TLSV_API int tlsv_ctx_get_check_hostname(const tlsv_ctx *ctx);
@@ -761,7 +768,9 @@ TLSV_API const tlsv_error *tlsv_conn_last_error(const tlsv_conn *conn);
  *     CERT_REQUIRED only if the client presented a verified certificate in
  *     the handshake that issued it. A resumed server connection has no peer
  *     certificates (tlsv_conn_peer_cert_count() is 0).
- *   - OP_NO_TICKET or num_tickets 0 stop the sending of tickets.
+ *   - OP_NO_TICKET or num_tickets 0 stop the sending of tickets; so does a
+ *     client whose psk_key_exchange_modes lacks psk_dhe_ke (or that sends
+ *     none): it could not resume with them (RFC 8446 §4.2.9).
  *
  * TLS 1.2, 1.1, 1.0 (and SSL 3.0 in a build with it) resume with the
  * abbreviated handshake of RFC 5246 §7.3: the stored master secret and new

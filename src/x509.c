@@ -660,6 +660,22 @@ tlsv_x509_key_type tlsv_x509_chain_leaf_key_type(const tlsv_x509_chain *chain, i
     return chain->key_type;
 }
 
+int tlsv_x509_chain_leaf_key_usage_allows(const tlsv_x509_chain *chain, unsigned usage)
+{
+    if (!chain || chain->n == 0)
+        return 0;
+    /* X509_get_key_usage: UINT32_MAX without the extension, 0 when the
+     * certificate's extensions cannot be decoded */
+    uint32_t ku = X509_get_key_usage(chain->certs[0].x509);
+    ERR_clear_error();
+    uint32_t want = 0;
+    if (usage & TLSV_X509_KU_DIGITAL_SIGNATURE)
+        want |= KU_DIGITAL_SIGNATURE;
+    if (usage & TLSV_X509_KU_KEY_ENCIPHERMENT)
+        want |= KU_KEY_ENCIPHERMENT;
+    return (ku & want) == want;
+}
+
 int tlsv_x509_chain_leaf_matches_spki(const tlsv_x509_chain *chain, const uint8_t *spki,
                                       size_t len, tlsv_error *err)
 {

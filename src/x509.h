@@ -142,6 +142,18 @@ const uint8_t *tlsv_x509_chain_leaf_spki(const tlsv_x509_chain *chain, size_t *l
 struct tlsv_pkey;
 struct tlsv_pkey *tlsv_x509_chain_leaf_key(const tlsv_x509_chain *chain);
 
+/* RFC 5280 §4.2.1.3 keyUsage bits the handshake asks of a peer's leaf. */
+enum {
+    TLSV_X509_KU_DIGITAL_SIGNATURE = 1u << 0,
+    TLSV_X509_KU_KEY_ENCIPHERMENT = 1u << 1
+};
+
+/* Whether the leaf's keyUsage allows every use in `usage` (TLSV_X509_KU_*
+ * bits): 1 if the leaf has no keyUsage extension (any use is allowed) or
+ * its extension has every bit asked for; 0 if a bit is missing, the
+ * extension cannot be decoded, or the chain is empty. */
+int tlsv_x509_chain_leaf_key_usage_allows(const tlsv_x509_chain *chain, unsigned usage);
+
 /* A small per-context cache of verified peer chains, keyed by their exact
  * DER bytes (16 chains of at most 32 KiB, least recently used goes first;
  * thread-safe). It saves parsing only: a chain taken from it is verified

@@ -194,7 +194,7 @@ static int server_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
         p->step = PHA_WAIT_FINISHED;
         return 0;
     }
-    if (tlsv_hs_peer_chain(e, &cert, false, &p->marks) != 0)
+    if (tlsv_hs_peer_chain(e, &cert, false, TLSV_X509_KU_DIGITAL_SIGNATURE, &p->marks) != 0)
         return -1;
     p->step = PHA_WAIT_CV;
     return 0;

@@ -114,7 +114,11 @@ static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
     if (cert.n == 0)
         return tlsv_engine_fail(e, TLSV_R_DECODE_ERROR, TLSV_ALERT_DECODE_ERROR,
                                 "the server sent an empty Certificate");
-    if (tlsv_hs_peer_chain(e, &cert, true, &c->marks) != 0)
+    /* the key signs the ServerKeyExchange (ECDHE) or receives the
+     * premaster secret (RSA key exchange) */
+    unsigned usage = c->suite->kx == TLSV_KX_RSA ? TLSV_X509_KU_KEY_ENCIPHERMENT
+                                                 : TLSV_X509_KU_DIGITAL_SIGNATURE;
+    if (tlsv_hs_peer_chain(e, &cert, true, usage, &c->marks) != 0)
         return -1;
     c->server_key = tlsv_hs_peer_key(e);
     tlsv_pkey_type t = c->server_key ? tlsv_pkey_get_type(c->server_key) : 0;

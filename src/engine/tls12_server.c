@@ -429,7 +429,7 @@ static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
         s->state = S_WAIT_CKE;
         return 0;
     }
-    if (tlsv_hs_peer_chain(e, &cert, false, &s->marks) != 0)
+    if (tlsv_hs_peer_chain(e, &cert, false, TLSV_X509_KU_DIGITAL_SIGNATURE, &s->marks) != 0)
         return -1;
     s->client_key = tlsv_hs_peer_key(e);
     if (!s->client_key)

@@ -187,7 +187,7 @@ size_t tlsv_hs_own_chain(const tlsv_ctx *ctx, tlsv_bytes certs[TLSV_MSG_MAX_CERT
 }
 
 int tlsv_hs_peer_chain(tlsv_engine *e, const tlsv_certificate *cert, bool peer_is_server,
-                       unsigned *marks)
+                       unsigned usage, unsigned *marks)
 {
     tlsv_x509_der der[TLSV_MSG_MAX_CERTS];
     tlsv_error err;
@@ -203,6 +203,19 @@ int tlsv_hs_peer_chain(tlsv_engine *e, const tlsv_certificate *cert, bool peer_i
         err.alert = TLSV_ALERT_BAD_CERTIFICATE;
         err.reason = TLSV_R_CERTIFICATE_VERIFY_FAILED;
         return tlsv_engine_fail_err(e, &err);
+    }
+    /* RFC 5280 §4.2.1.3, RFC 8446 §4.4.2.2: a keyUsage extension must allow
+     * what the key is used for here -- whatever the verify mode, since a
+     * signature made by a key not meant to sign proves nothing the
+     * certificate vouches for */
+    if (!tlsv_x509_chain_leaf_key_usage_allows(e->peer_chain, usage)) {
+        bool sign = usage & TLSV_X509_KU_DIGITAL_SIGNATURE;
+        return tlsv_engine_fail(e, TLSV_R_KEY_USAGE_BIT_INCORRECT, TLSV_ALERT_BAD_CERTIFICATE,
+                                "the %s's certificate has a keyUsage extension without %s, and "
+                                "its key %s in this handshake (RFC 5280 §4.2.1.3)",
+                                peer_is_server ? "server" : "client",
+                                sign ? "digitalSignature" : "keyEncipherment",
+                                sign ? "signs" : "encrypts the premaster secret (RSA key exchange)");
     }
     return tlsv_tls13_verify_chain(e, peer_is_server, marks);
 }

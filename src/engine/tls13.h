@@ -63,13 +63,17 @@ int tlsv_tls13_verify_chain(tlsv_engine *e, bool peer_is_server, unsigned *marks
  * tlsv_hs_own_chain    the DER views of this endpoint's chain, for its
  *                      Certificate message (at most TLSV_MSG_MAX_CERTS);
  * tlsv_hs_peer_chain   takes the peer's Certificate entries into
- *                      e->peer_chain and verifies them as the context asks
- *                      (sets TLSV_MARK_PEER_CERT), or fails with bad_certificate
+ *                      e->peer_chain, checks that the leaf's keyUsage allows
+ *                      `usage` (TLSV_X509_KU_* bits: what the leaf's key does
+ *                      in this handshake; checked in every verify mode,
+ *                      KEY_USAGE_BIT_INCORRECT / bad_certificate), and
+ *                      verifies them as the context asks (sets
+ *                      TLSV_MARK_PEER_CERT), or fails with bad_certificate
  *                      / the verification's alert;
  * tlsv_hs_peer_key     the leaf's public key (caller frees), or NULL. */
 size_t tlsv_hs_own_chain(const tlsv_ctx *ctx, tlsv_bytes certs[TLSV_MSG_MAX_CERTS]);
 int tlsv_hs_peer_chain(tlsv_engine *e, const tlsv_certificate *cert, bool peer_is_server,
-                       unsigned *marks);
+                       unsigned usage, unsigned *marks);
 tlsv_pkey *tlsv_hs_peer_key(const tlsv_engine *e);
 
 /* ALPN (RFC 7301), for every version. Server: picks our first protocol

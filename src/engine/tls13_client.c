@@ -639,7 +639,7 @@ static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
                                     "the server's Certificate entry %zu carries extensions this "
                                     "client did not request (RFC 8446 §4.4.2)",
                                     i);
-    if (tlsv_hs_peer_chain(e, &cert, true, &c->marks) != 0)
+    if (tlsv_hs_peer_chain(e, &cert, true, TLSV_X509_KU_DIGITAL_SIGNATURE, &c->marks) != 0)
         return -1;
     if (tlsv_tr_add(&c->tr, msg, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,

@@ -48,6 +48,7 @@ typedef struct server {
     unsigned marks;
     bool client_authenticated;   /* by a verified certificate, or a ticket that says so */
     bool pha_offered;            /* the ClientHello offered post_handshake_auth */
+    bool psk_dhe_offered;        /* its psk_key_exchange_modes lists psk_dhe_ke */
 } server;
 
 static server *S(tlsv_engine *e)
@@ -393,6 +394,10 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     s->suite = suite;
     s->group = group;
     s->compat = ch.session_id.n > 0;
+    /* RFC 8446 §4.2.9: tickets only for a client that can resume with the
+     * one mode tlsv uses (psk_dhe_ke); the last ClientHello decides */
+    s->psk_dhe_offered = tlsv_ext_present(ch.present, TLSV_EXTID_PSK_KEY_EXCHANGE_MODES) &&
+                         tlsv_u8_contains(ch.psk_key_exchange_modes, TLSV_PSK_DHE_KE);
     if (tlsv_tr_begin(&s->tr, suite->hash) != 0 || tlsv_tr_add(&s->tr, msg, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,
                                 "transcript failure");
@@ -565,7 +570,7 @@ static int on_certificate(tlsv_engine *e, const uint8_t *msg, size_t len)
         s->state = S_WAIT_FINISHED;
         return 0;
     }
-    if (tlsv_hs_peer_chain(e, &cert, false, &s->marks) != 0)
+    if (tlsv_hs_peer_chain(e, &cert, false, TLSV_X509_KU_DIGITAL_SIGNATURE, &s->marks) != 0)
         return -1;
     s->state = S_WAIT_CV;
     return 0;
@@ -614,7 +619,8 @@ static int on_finished(tlsv_engine *e, const uint8_t *msg, size_t len)
         return -1;
     /* session tickets (ticket.c), from the resumption_master_secret over
      * CH..client Finished, under the application keys */
-    bool tickets = e->ctx->num_tickets && !(e->ctx->vcfg.options & TLSV_OP_NO_TICKET);
+    bool tickets = e->ctx->num_tickets && !(e->ctx->vcfg.options & TLSV_OP_NO_TICKET) &&
+                   s->psk_dhe_offered;
     bool pha = s->pha_offered && e->ctx->post_handshake_auth;
     if ((tickets || pha) && tlsv_tr_add(&s->tr, msg, len) != 0)
         return tlsv_engine_fail(e, TLSV_R_INTERNAL_ERROR, TLSV_ALERT_INTERNAL_ERROR,

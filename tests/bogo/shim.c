@@ -188,6 +188,111 @@ static int configure_ctx(tlsv_ctx *ctx, const bogo_config *c, tlsv_options base_
     }
     if (tlsv_ctx_set_alpn_protocols(ctx, n ? names : NULL, (size_t)n) < 0)
         return unimplemented("ALPN list");
+
+    /* Peer verification. BoringSSL's shim verifies with a callback that
+     * accepts every certificate, or, with -verify-fail, refuses every one.
+     * tlsv verifies against a trust store: with none loaded, every
+     * certificate fails, which is -verify-fail; accepting every certificate
+     * is not verifying at all (CERT_NONE), which a client can do and a
+     * server asking for a certificate cannot (tlsv's server verifies what
+     * it asks for, and the runner's certificates are self-signed and
+     * expired). A client without -verify-peer verifies with SSL_VERIFY_NONE:
+     * a failing callback is recorded, not fatal -- CERT_NONE too. */
+    int mode = TLSV_CERT_NONE;
+    if (c->is_server) {
+        if (c->verify_peer || c->require_any_client_certificate) {
+            if (!c->verify_fail)
+                return unimplemented("-verify-peer / -require-any-client-certificate on a server "
+                                     "without -verify-fail (accept any client certificate)");
+            mode = c->require_any_client_certificate && !c->verify_peer ? TLSV_CERT_REQUIRED
+                                                                          : TLSV_CERT_OPTIONAL;
+        }
+    } else if (c->verify_peer && c->verify_fail) {
+        mode = TLSV_CERT_REQUIRED;
+    }
+    if (tlsv_ctx_set_verify_mode(ctx, mode) < 0) {
+        print_error(tlsv_ctx_last_error(ctx));
+        return 1;
+    }
+    return 0;
+}
+
+/* Decodes the PEM certificates of a file into DER, back to back in
+ * der[] with their lengths in lens[]. Returns the count, -1 on failure. */
+static int read_pem_certs(const char *path, unsigned char *der, size_t cap, size_t *lens,
+                          int max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    int n = 0, in = 0;
+    size_t used = 0;
+    unsigned acc = 0, bits = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "-----BEGIN CERTIFICATE-----", 27) == 0) {
+            if (n >= max)
+                break;
+            in = 1;
+            lens[n] = 0;
+            acc = bits = 0;
+            continue;
+        }
+        if (strncmp(line, "-----END CERTIFICATE-----", 25) == 0) {
+            in = 0;
+            n++;
+            continue;
+        }
+        if (!in)
+            continue;
+        for (const char *p = line; *p; p++) {
+            static const char b64[] =
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            const char *q = *p ? strchr(b64, *p) : NULL;
+            if (!q)
+                continue; /* newline, '=' padding */
+            acc = (acc << 6) | (unsigned)(q - b64);
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                if (used >= cap) {
+                    fclose(f);
+                    return -1;
+                }
+                der[used++] = (unsigned char)(acc >> bits);
+                lens[n]++;
+            }
+        }
+    }
+    fclose(f);
+    return in ? -1 : n;
+}
+
+/* -expect-peer-cert-file: the peer's chain is exactly the file's. */
+static int check_peer_certs(tlsv_conn *conn, const char *path)
+{
+    static unsigned char der[65536];
+    size_t lens[16];
+    int n = read_pem_certs(path, der, sizeof der, lens, 16);
+    if (n < 0) {
+        fprintf(stderr, "cannot read %s\n", path);
+        return -1;
+    }
+    if (tlsv_conn_peer_cert_count(conn) != (size_t)n) {
+        fprintf(stderr, "the peer sent %zu certificates, %s holds %d\n",
+                tlsv_conn_peer_cert_count(conn), path, n);
+        return -1;
+    }
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = 0;
+        const uint8_t *got = tlsv_conn_peer_cert_der(conn, (size_t)i, &len);
+        if (!got || len != lens[i] || memcmp(got, der + off, len) != 0) {
+            fprintf(stderr, "peer certificate %d differs from %s\n", i, path);
+            return -1;
+        }
+        off += lens[i];
+    }
     return 0;
 }
 
@@ -227,6 +332,8 @@ static int check_handshake(tlsv_conn *conn, const bogo_config *c, int is_resume)
             return -1;
         }
     }
+    if (c->expect_peer_cert_file && check_peer_certs(conn, c->expect_peer_cert_file) < 0)
+        return -1;
     return 0;
 }
 
@@ -440,6 +547,13 @@ int main(int argc, char **argv)
         printf("No\n");
         return 0;
     }
+    /* A verification outcome that changes between connections (e.g.
+     * -on-resume-verify-fail): BoringSSL resumes without verifying again;
+     * tlsv offers a session made without verification only to a context
+     * that does not verify either (tlsv_conn_set_session). */
+    if (initial.resume_count > 0 &&
+        (initial.verify_fail != resume.verify_fail || initial.verify_peer != resume.verify_peer))
+        return unimplemented("verification that differs between the connections of a test");
 
     tlsv_error err;
     tlsv_ctx *ctx = tlsv_ctx_new(initial.is_server ? TLSV_PROTOCOL_TLS_SERVER

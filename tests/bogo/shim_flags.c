@@ -63,6 +63,12 @@ static const flag flags[] = {
     I("-expect-curve-id", expect_curve_id),
     B("-partial-write", partial_write),
     B("-async", async),
+    B("-verify-peer", verify_peer),
+    B("-verify-fail", verify_fail),
+    B("-require-any-client-certificate", require_any_client_certificate),
+    B("-use-custom-verify-callback", use_custom_verify_callback),
+    B("-enforce-rsa-key-usage", enforce_rsa_key_usage),
+    S("-expect-peer-cert-file", expect_peer_cert_file),
 };
 
 static const flag *find_flag(const char *name)

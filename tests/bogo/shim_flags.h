@@ -57,6 +57,15 @@ typedef struct bogo_config {
     int expect_curve_id;
     int partial_write;
     int async; /* non-blocking socket, WANT_* retried after poll() */
+    /* Peer verification. BoringSSL's shim verifies with a callback that
+     * accepts every certificate unless -verify-fail; -use-custom-verify-
+     * callback picks another BoringSSL API for the same callback. */
+    int verify_peer;
+    int verify_fail;
+    int require_any_client_certificate;
+    int use_custom_verify_callback;
+    int enforce_rsa_key_usage; /* tlsv always enforces keyUsage */
+    const char *expect_peer_cert_file; /* PEM: the peer's chain, leaf first */
 } bogo_config;
 
 /* Fills the three configurations (initial connection, resumptions, 0-RTT

@@ -64,6 +64,28 @@ static void known_flags_parse(void **state)
     }
 }
 
+/* The verification flags and -expect-peer-cert-file (shim.c maps them
+ * onto tlsv's verify modes). */
+static void verification_flags_parse(void **state)
+{
+    (void)state;
+    bogo_config i, r, t;
+    char msg[256];
+    assert_int_equal(parse(ARGC("-verify-peer", "-on-resume-verify-fail",
+                                "-require-any-client-certificate", "-use-custom-verify-callback",
+                                "-enforce-rsa-key-usage", "-expect-peer-cert-file", "p.pem"),
+                           ARGV("-verify-peer", "-on-resume-verify-fail",
+                                "-require-any-client-certificate", "-use-custom-verify-callback",
+                                "-enforce-rsa-key-usage", "-expect-peer-cert-file", "p.pem"),
+                           &i, &r, &t, msg),
+                     0);
+    assert_true(i.verify_peer && r.verify_peer && t.verify_peer);
+    assert_true(!i.verify_fail && r.verify_fail && !t.verify_fail);
+    assert_true(i.require_any_client_certificate && i.use_custom_verify_callback);
+    assert_true(i.enforce_rsa_key_usage);
+    assert_string_equal(r.expect_peer_cert_file, "p.pem");
+}
+
 static void prefixes_select_a_connection(void **state)
 {
     (void)state;
@@ -170,6 +192,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(known_flags_parse),
         cmocka_unit_test(prefixes_select_a_connection),
+        cmocka_unit_test(verification_flags_parse),
         cmocka_unit_test(unknown_flags_are_unimplemented),
         cmocka_unit_test(bad_parameters_fail),
         cmocka_unit_test(alpn_wire_format),

@@ -82,7 +82,8 @@ class Certs:
       ca            ECDSA P-256 CA (trusted by the tests)
       other_ca      another CA (the "wrong CA")
       ecdsa, rsa, ed25519   server certificates for DNS:localhost, IP:127.0.0.1
-                    (ECDSA P-256, RSA-2048, Ed25519), signed by ca
+                    (ECDSA P-256, RSA-2048, Ed25519), signed by ca; keyUsage
+                    digitalSignature (RSA: and keyEncipherment)
       client        ECDSA client certificate signed by ca
       other_client  ECDSA client certificate signed by other_ca
     Attributes: <name>_cert, <name>_key (paths); cafile, other_cafile."""
@@ -95,11 +96,15 @@ class Certs:
         san = "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
         server_ext = san + "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature" \
             "\nextendedKeyUsage=serverAuth\n"
+        # an RSA server key may also receive the premaster secret (TLS 1.0-1.2
+        # RSA key exchange), which needs keyEncipherment (RFC 5280 §4.2.1.3;
+        # tlsv's and GnuTLS's clients check it)
+        rsa_server_ext = server_ext.replace("digitalSignature", "digitalSignature,keyEncipherment")
         client_ext = "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n" \
             "extendedKeyUsage=clientAuth\n"
         self._leaf("ecdsa", "ca", "localhost", server_ext,
                    ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
-        self._leaf("rsa", "ca", "localhost", server_ext, ["-newkey", "rsa:2048"])
+        self._leaf("rsa", "ca", "localhost", rsa_server_ext, ["-newkey", "rsa:2048"])
         self._leaf("ed25519", "ca", "localhost", server_ext, ["-newkey", "ed25519"])
         self._leaf("client", "ca", "tlsv-test-client", client_ext,
                    ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])

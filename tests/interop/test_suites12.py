@@ -161,8 +161,9 @@ def setUpModule():
     global CERTS, TMP, OSSL_ENV, OSSL_NO_EMS_ENV
     CERTS = I.Certs()
     # RSA key exchange encrypts to the server's key: its certificate must
-    # allow keyEncipherment (RFC 5246 §7.4.2; GnuTLS enforces it, the
-    # shared "rsa" certificate has digitalSignature only)
+    # allow keyEncipherment (RFC 5246 §7.4.2; GnuTLS and tlsv enforce it; the
+    # shared "rsa" certificate allows it too, this one keeps the RSA key
+    # exchange runs on a certificate of their own)
     CERTS._leaf("rsa_kx", "ca", "localhost",
                 "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
                 "keyUsage=critical,digitalSignature,keyEncipherment\n"

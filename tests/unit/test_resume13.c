@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "engine/msg.h"
 #include "engine/session.h"
+#include "hostile.h" /* a hand-made TLS 1.3 client (test_ke_modes) */
 #include "testpki.h"
 #include "tlsv.h"
 
@@ -651,7 +652,7 @@ static void test_client_auth(void **state)
 /* A ClientHello with early_data, then 0-RTT records: the server refuses
  * early data (no early_data in its EncryptedExtensions) and skips what it
  * cannot decrypt, up to TLSV_MAX_EARLY_DATA_SKIP bytes (RFC 8446 §4.2.10). */
-static void put_record(tlsv_conn *s, uint8_t type, const uint8_t *body, size_t n)
+static void feed_record(tlsv_conn *s, uint8_t type, const uint8_t *body, size_t n)
 {
     uint8_t hdr[5] = {type, 3, type == 22 ? 1 : 3, (uint8_t)(n >> 8), (uint8_t)n};
     assert_int_equal(tlsv_conn_feed(s, hdr, sizeof hdr), 0);
@@ -689,25 +690,141 @@ static void test_early_data_refused(void **state)
     tlsv_writer w;
     tlsv_wr_init_fixed(&w, ch, sizeof ch);
     assert_int_equal(tlsv_msg_write_client_hello(&w, &p, NULL, &err), 0);
-    put_record(s, 22, tlsv_wr_data(&w), tlsv_wr_len(&w));
+    feed_record(s, 22, tlsv_wr_data(&w), tlsv_wr_len(&w));
     static uint8_t zero_rtt[16000];
     for (size_t i = 0; i < sizeof zero_rtt; i++)
         zero_rtt[i] = (uint8_t)(i * 13 + 5);
-    put_record(s, 23, zero_rtt, 200); /* 0-RTT data the server cannot read */
+    feed_record(s, 23, zero_rtt, 200); /* 0-RTT data the server cannot read */
     assert_int_equal(tlsv_conn_handshake(s), TLSV_WANT_READ);
     assert_true(tlsv_conn_pending_output(s) > 0); /* its flight, through Finished */
     assert_int_equal(tlsv_conn_last_error(s)->reason, TLSV_R_OK);
     /* more, within the bound: skipped too */
     for (int i = 0; i < 4; i++)
-        put_record(s, 23, zero_rtt, sizeof zero_rtt);
+        feed_record(s, 23, zero_rtt, sizeof zero_rtt);
     assert_int_equal(tlsv_conn_handshake(s), TLSV_WANT_READ);
     /* beyond it: the record is an error like any undecryptable one */
-    put_record(s, 23, zero_rtt, sizeof zero_rtt);
+    feed_record(s, 23, zero_rtt, sizeof zero_rtt);
     assert_int_equal(tlsv_conn_handshake(s), -1);
     assert_int_equal(tlsv_conn_last_error(s)->reason, TLSV_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC);
     tlsv_kex_free(kex);
     tlsv_conn_free(s);
     tlsv_ctx_free(sc);
+}
+
+/* RFC 8446 §4.2.9: a server SHOULD NOT send tickets a client cannot use
+ * with the modes it advertised. tlsv resumes with psk_dhe_ke only, so a
+ * client whose psk_key_exchange_modes lacks it (or that sends none) gets
+ * no NewSessionTicket. The client is made by hand (tlsv's own always
+ * offers psk_dhe_ke): a ClientHello with the given modes, then a Finished
+ * over the server's flight, keyed from the server's key log. Returns the
+ * number of NewSessionTicket messages the server sent after it. */
+static int tickets_for_modes(const uint8_t *modes, size_t n_modes)
+{
+    hkeys keys;
+    memset(&keys, 0, sizeof keys);
+    tlsv_ctx *sc = server_ctx();
+    tlsv_ctx_set_keylog_callback(sc, hkeys_cb, &keys);
+    tlsv_conn *s = h_conn(sc, TLSV_ROLE_SERVER);
+
+    static const uint16_t suites[] = {0x1301}, versions[] = {0x0304}, groups[] = {0x001d},
+                          sigalgs[] = {0x0403, 0x0804};
+    uint8_t pub[32], random[32] = {9};
+    size_t pub_len = fixed_x25519(pub);
+    tlsv_key_share_param share = {0x001d, {pub, pub_len}};
+    tlsv_client_hello_params p = {
+        .legacy_version = 0x0303, .random = random,
+        .cipher_suites = suites, .n_cipher_suites = 1,
+        .versions = versions, .n_versions = 1,
+        .groups = groups, .n_groups = 1,
+        .signature_algorithms = sigalgs, .n_signature_algorithms = 2,
+        .key_share = true, .key_shares = &share, .n_key_shares = 1,
+        .server_name = "localhost",
+        .psk_modes = modes, .n_psk_modes = n_modes,
+    };
+    tlsv_writer w;
+    tlsv_error err;
+    assert_true(tlsv_wr_init_growable(&w, 512, 1 << 16));
+    assert_int_equal(tlsv_msg_write_client_hello(&w, &p, NULL, &err), 0);
+    hbuf tr = {0}, out = {0};
+    hb_put(&tr, tlsv_wr_data(&w), tlsv_wr_len(&w));
+    tlsv_wr_release(&w);
+    put_record(&out, 22, 0x0301, tr.p, tr.n);
+    feed(s, &out);
+    hb_clear(&out);
+    assert_int_equal(tlsv_conn_handshake(s), TLSV_WANT_READ);
+
+    /* the server's flight: ServerHello in the clear, EE..Finished sealed */
+    take_all(s, &out);
+    hrec recs[64];
+    size_t nr = split_records(out.p, out.n, recs, 64);
+    k13 k;
+    k13_init(&k, keys.s_hs, keys.slen);
+    for (size_t i = 0; i < nr; i++) {
+        if (recs[i].type == TLSV_CT_HANDSHAKE)
+            hb_put(&tr, recs[i].body, recs[i].len);
+        if (recs[i].type == TLSV_CT_APPLICATION_DATA) {
+            uint8_t pt[8192], type = 0;
+            size_t n = 0;
+            assert_true(recs[i].len <= sizeof pt);
+            assert_int_equal(k13_open(&k, &recs[i], &type, pt, &n), 0);
+            assert_int_equal(type, TLSV_CT_HANDSHAKE);
+            hb_put(&tr, pt, n);
+        }
+    }
+    k13_free(&k);
+    hb_clear(&out);
+
+    /* our Finished: HMAC(finished_key, Transcript-Hash(CH..server Finished)) */
+    uint8_t th[32], fk[32], fin[4 + 32] = {TLSV_HS_FINISHED, 0, 0, 32};
+    assert_int_equal(tlsv_hash(TLSV_HASH_SHA256, tr.p, tr.n, th, sizeof th), 0);
+    assert_int_equal(tlsv_hkdf_expand_label(TLSV_HASH_SHA256, keys.c_hs, keys.slen, "finished",
+                                            NULL, 0, fk, sizeof fk), 0);
+    assert_int_equal(tlsv_hmac(TLSV_HASH_SHA256, fk, sizeof fk, th, sizeof th, fin + 4, 32), 0);
+    k13_init(&k, keys.c_hs, keys.slen);
+    k13_seal(&k, &out, TLSV_CT_HANDSHAKE, fin, sizeof fin, 0, false);
+    k13_free(&k);
+    feed(s, &out);
+    hb_clear(&out);
+    assert_int_equal(tlsv_conn_handshake(s), 0);
+
+    /* what it sends now, under its application keys */
+    take_all(s, &out);
+    nr = split_records(out.p, out.n, recs, 64);
+    k13_init(&k, keys.s_ap, keys.slen);
+    hbuf hs = {0};
+    for (size_t i = 0; i < nr; i++) {
+        uint8_t pt[8192], type = 0;
+        size_t n = 0;
+        assert_int_equal(recs[i].type, TLSV_CT_APPLICATION_DATA);
+        assert_true(recs[i].len <= sizeof pt);
+        assert_int_equal(k13_open(&k, &recs[i], &type, pt, &n), 0);
+        assert_int_equal(type, TLSV_CT_HANDSHAKE);
+        hb_put(&hs, pt, n);
+    }
+    k13_free(&k);
+    int tickets = 0;
+    for (size_t off = 0; off + 4 <= hs.n; off += 4 + get24(hs.p + off + 1)) {
+        assert_int_equal(hs.p[off], TLSV_HS_NEW_SESSION_TICKET);
+        tickets++;
+    }
+    hb_free(&hs);
+    hb_free(&out);
+    hb_free(&tr);
+    tlsv_conn_free(s);
+    tlsv_ctx_free(sc);
+    return tickets;
+}
+
+static void test_ke_modes(void **state)
+{
+    (void)state;
+    static const uint8_t dhe[] = {TLSV_PSK_DHE_KE}, ke[] = {0}, both[] = {0, TLSV_PSK_DHE_KE},
+                         unknown[] = {0x7f};
+    assert_int_equal(tickets_for_modes(dhe, 1), 2);  /* the hand-made client works */
+    assert_int_equal(tickets_for_modes(both, 2), 2);
+    assert_int_equal(tickets_for_modes(ke, 1), 0);   /* psk_ke only */
+    assert_int_equal(tickets_for_modes(unknown, 1), 0);
+    assert_int_equal(tickets_for_modes(NULL, 0), 0); /* no psk_key_exchange_modes */
 }
 
 int main(void)
@@ -720,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_bytes),           cmocka_unit_test(test_hello_retry),
         cmocka_unit_test(test_alpn),            cmocka_unit_test(test_not_offered),
         cmocka_unit_test(test_client_auth),     cmocka_unit_test(test_early_data_refused),
+        cmocka_unit_test(test_ke_modes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

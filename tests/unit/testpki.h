@@ -5,6 +5,9 @@
  *   testpki_init()                      makes the directory and the CA
  *   testpki_leaf(name, kind, san, out)  writes <dir>/<name>.pem holding the
  *                                       leaf certificate, then its key
+ *   testpki_leaf_ku(..., ku, out)       the same with a keyUsage extension
+ *                                       (OpenSSL's syntax, e.g. "critical,
+ *                                       keyAgreement")
  *   testpki_ca_path()                   the CA certificate file
  *   testpki_cleanup()                   removes everything
  */
@@ -24,6 +27,7 @@ enum testpki_kind { TESTPKI_EC256, TESTPKI_EC384, TESTPKI_RSA2048, TESTPKI_ED255
 
 static char testpki_dir[256];
 static long testpki_not_after = 86400L * 30; /* seconds from now, for the next leaf */
+static const char *testpki_key_usage;         /* keyUsage of the next leaf, NULL: none */
 static EVP_PKEY *testpki_ca_key;
 static X509 *testpki_ca_cert;
 
@@ -61,10 +65,17 @@ static X509 *testpki_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY 
         ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage, "critical,keyCertSign,cRLSign");
         X509_add_ext(x, ext, -1);
         X509_EXTENSION_free(ext);
-    } else if (san) {
-        ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
-        X509_add_ext(x, ext, -1);
-        X509_EXTENSION_free(ext);
+    } else {
+        if (san) {
+            ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
+            X509_add_ext(x, ext, -1);
+            X509_EXTENSION_free(ext);
+        }
+        if (testpki_key_usage) {
+            ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage, testpki_key_usage);
+            X509_add_ext(x, ext, -1);
+            X509_EXTENSION_free(ext);
+        }
     }
     const EVP_MD *md = EVP_PKEY_get_id(issuer_key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256();
     X509_sign(x, issuer_key, md);
@@ -120,6 +131,16 @@ static inline const char *testpki_leaf_expired(const char *name, enum testpki_ki
     testpki_not_after = -86400L;
     testpki_leaf(name, kind, san, out, outlen);
     testpki_not_after = 86400L * 30;
+    return out;
+}
+
+/* Like testpki_leaf, with a keyUsage extension `ku`. */
+static inline const char *testpki_leaf_ku(const char *name, enum testpki_kind kind, const char *san,
+                                          const char *ku, char *out, size_t outlen)
+{
+    testpki_key_usage = ku;
+    testpki_leaf(name, kind, san, out, outlen);
+    testpki_key_usage = NULL;
     return out;
 }
 
