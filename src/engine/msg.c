@@ -1411,20 +1411,28 @@ static bool parse_sh(pc *c, const uint8_t *body, size_t len, tlsv_server_hello *
     sh->has_extensions = true;
     if (!ext_block(c, &r, 0, 0, false, sh_ext, sh, &sh->present, &sh->n_extensions))
         return false;
-    /* Which form this is decides which extensions it may carry. */
+    /* Which form this is decides which extensions it may carry. A
+     * supported_versions that selects something below TLS 1.3 does not make
+     * a TLS 1.3 ServerHello: the message is judged as the older form, and
+     * the extension itself is left to the version policy (RFC 8446 §4.2.1:
+     * illegal_parameter, or unsupported_extension if never offered), which
+     * says what is wrong instead of blaming the TLS 1.2 extensions. */
     tlsv_ext_where where;
     const char *form;
+    uint32_t also = 0;
     if (sh->is_hello_retry_request) {
         where = TLSV_IN_HRR;
         form = "a HelloRetryRequest";
-    } else if (tlsv_ext_present(sh->present, TLSV_EXTID_SUPPORTED_VERSIONS)) {
+    } else if (tlsv_ext_present(sh->present, TLSV_EXTID_SUPPORTED_VERSIONS) &&
+               sh->selected_version >= TLSV_V_TLS13) {
         where = TLSV_IN_SH13;
         form = "a TLS 1.3 ServerHello";
     } else {
         where = TLSV_IN_SH12;
         form = "a TLS 1.2 (or older) ServerHello";
+        also = TLSV_EXT_BIT(TLSV_EXTID_SUPPORTED_VERSIONS);
     }
-    uint32_t bad = sh->present & ~tlsv_ext_allowed_mask(where);
+    uint32_t bad = sh->present & ~(tlsv_ext_allowed_mask(where) | also);
     for (unsigned id = 0; bad && id < TLSV_EXTID__COUNT; id++)
         if (bad & TLSV_EXT_BIT(id)) {
             const tlsv_ext_info *e = tlsv_ext_by_id((tlsv_ext_id)id);

@@ -375,6 +375,13 @@ static void test_misplaced_extensions(void **state)
               TLSV_R_BAD_EXTENSION, TLSV_ALERT_ILLEGAL_PARAMETER);
     sh12_with("ECDHE-ECDSA-AES128-GCM-SHA256", TLSV_EXT_SUPPORTED_VERSIONS, sv, sizeof sv,
               TLSV_R_BAD_EXTENSION, TLSV_ALERT_ILLEGAL_PARAMETER);
+    /* supported_versions selecting TLS 1.2 does not make a TLS 1.3
+     * ServerHello: the version policy answers (this client never sent the
+     * extension: unsupported_extension), not a complaint about the TLS 1.2
+     * extensions beside it (BoGo SupportedVersionSelection-TLS12) */
+    static const uint8_t sv12[] = {0x03, 0x03};
+    sh12_with("ECDHE-ECDSA-AES128-GCM-SHA256", TLSV_EXT_SUPPORTED_VERSIONS, sv12, sizeof sv12,
+              TLSV_R_UNSOLICITED_EXTENSION, TLSV_ALERT_UNSUPPORTED_EXTENSION);
     /* a ClientHello with oid_filters (CertificateRequest only) */
     tlsv_ctx *sc = hs_ctx(0, 0, NULL, NULL);
     hbuf ch = {0};
