@@ -338,7 +338,10 @@ int tlsv_hs_select_alpn(tlsv_engine *e, tlsv_bytes client_list, tlsv_bytes *sele
 int tlsv_hs_accept_alpn(tlsv_engine *e, tlsv_bytes chosen)
 {
     const tlsv_ctx *ctx = e->ctx;
-    for (size_t off = 0; off < ctx->alpn_len; off += 1 + ctx->alpn[off])
+    /* only what the ClientHello carried: the first TLSV_ALPN_MAX_OFFERED */
+    size_t n = 0;
+    for (size_t off = 0; off < ctx->alpn_len && n < TLSV_ALPN_MAX_OFFERED;
+         off += 1 + ctx->alpn[off], n++)
         if (ctx->alpn[off] == chosen.n && memcmp(ctx->alpn + off + 1, chosen.p, chosen.n) == 0)
             return record_alpn(e, chosen);
     return tlsv_engine_fail(e, ctx->alpn_len ? TLSV_R_ILLEGAL_PARAMETER : TLSV_R_UNSOLICITED_EXTENSION,

@@ -83,6 +83,10 @@ tlsv_pkey *tlsv_hs_peer_key(const tlsv_engine *e);
  * server's choice must be one we offered; it is recorded in e->alpn.
  * Both return 0, or -1 after tlsv_engine_fail. */
 int tlsv_hs_select_alpn(tlsv_engine *e, tlsv_bytes client_list, tlsv_bytes *selected);
+
+/* A client offers the first TLSV_ALPN_MAX_OFFERED names of its context's
+ * list (docs/limits.md), and accepts only those. */
+#define TLSV_ALPN_MAX_OFFERED 16
 int tlsv_hs_accept_alpn(tlsv_engine *e, tlsv_bytes chosen);
 
 /* Checks a TLS 1.3 CertificateVerify from the peer over the transcript so

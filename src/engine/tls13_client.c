@@ -179,8 +179,8 @@ static int send_client_hello(tlsv_engine *e, const tlsv_bytes *cookie)
                                 "could not export the key share");
     tlsv_key_share_param share = {.group = c->kex ? (uint16_t)tlsv_kex_group(c->kex) : 0,
                                   .key_exchange = {pub, pub_len}};
-    tlsv_bytes alpn[16];
-    size_t n_alpn = alpn_names(ctx, alpn, 16);
+    tlsv_bytes alpn[TLSV_ALPN_MAX_OFFERED];
+    size_t n_alpn = alpn_names(ctx, alpn, TLSV_ALPN_MAX_OFFERED);
     static const uint8_t psk_modes[] = {TLSV_PSK_DHE_KE};
     int top = tlsv_vset_max(c->offer.run);
     bool tls13 = top >= TLSV_V_TLS13;

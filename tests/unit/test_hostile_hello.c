@@ -243,6 +243,10 @@ static void test_duplicate_extensions(void **state)
 /* ---------------------------------------------------------------------- */
 
 /* A TLS 1.3 client gets EncryptedExtensions with one more extension. */
+/* ALPN names for ee_with's client when it is given a host (NULL: none) */
+static const char *const *ee_alpn;
+static size_t ee_alpn_n;
+
 static void ee_with(uint16_t type, const void *data, size_t n, const char *host, tlsv_reason reason,
                     int alert)
 {
@@ -253,6 +257,8 @@ static void ee_with(uint16_t type, const void *data, size_t n, const char *host,
     } else { /* a client that sent no SNI (an IP address) */
         x.sc = hs_ctx(0, 0, NULL, &x.skeys);
         x.cc = hc_ctx(0, 0, NULL, &x.ckeys);
+        if (ee_alpn)
+            assert_int_equal(tlsv_ctx_set_alpn_protocols(x.cc, ee_alpn, ee_alpn_n), 0);
         tlsv_error err;
         x.c = tlsv_conn_new(x.cc, TLSV_ROLE_CLIENT, host, &err);
         assert_non_null(x.c);
@@ -391,6 +397,19 @@ static void test_misplaced_extensions(void **state)
     expect_server_fails(sc, &ch, TLSV_R_BAD_EXTENSION, TLSV_ALERT_ILLEGAL_PARAMETER);
     hb_free(&ch);
     tlsv_ctx_free(sc);
+
+    /* RFC 7301 §3.2: the server's choice must be one the client offered;
+     * a client configured with 17 names offers the first 16 (docs/limits.md)
+     * and must not accept the 17th */
+    static const char *const seventeen[] = {"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9",
+                                            "p10", "p11", "p12", "p13", "p14", "p15", "p16",
+                                            "p17"};
+    ee_alpn = seventeen;
+    ee_alpn_n = 17;
+    ee_with(TLSV_EXT_ALPN, "\0\4\3p17", 6, "localhost", TLSV_R_ILLEGAL_PARAMETER,
+            TLSV_ALERT_ILLEGAL_PARAMETER);
+    ee_alpn = NULL;
+    ee_alpn_n = 0;
 
     /* RFC 8446 §4.2 / RFC 5246 §7.4.1.4: an answer to an extension the
      * client did not send -> unsupported_extension */
