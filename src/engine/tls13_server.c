@@ -276,6 +276,14 @@ static int on_client_hello(tlsv_engine *e, const uint8_t *msg, size_t len)
     tlsv_error err;
     if (tlsv_msg_parse_client_hello(msg + 4, len - 4, &ch, &err) != 0)
         return tlsv_tls13_fail_parse(e, &err);
+    /* The client waits for our answer (ServerHello, or HelloRetryRequest)
+     * before it sends another handshake message: handshake data after a
+     * ClientHello in its record was sent too early, at every version (RFC
+     * 8446 §4.1.1/§4.1.4, RFC 5246 §7.3) */
+    if (e->hs_len > e->hs_cur)
+        return tlsv_engine_fail(e, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE,
+                                "handshake data follows the ClientHello in its record; the "
+                                "client must wait for the server's answer");
 
     /* 1. the version: the policy decides */
     uint16_t versions[TLSV_MSG_MAX_VERSIONS]; /* all of them: none is ignored */

@@ -354,6 +354,31 @@ static void sh12_with(const char *suites, uint16_t type, const void *data, size_
     scene_free(&x);
 }
 
+/* Handshake data after a ClientHello in its record: the client must wait
+ * for the server's answer (BoGo PartialClientKeyExchangeWithClientHello,
+ * PartialSecondClientHelloAfterFirst) -> unexpected_message, whether TLS
+ * 1.3 or TLS 1.2 is to be negotiated. */
+static void test_data_after_client_hello(void **state)
+{
+    (void)state;
+    static const uint8_t partial_cke[] = {TLSV_HS_CLIENT_KEY_EXCHANGE, 0, 0, 0x21, 0x20};
+    static const uint16_t only12[] = {TLSV_V_TLS12};
+    for (int tls12 = 0; tls12 < 2; tls12++) {
+        tlsv_ctx *sc = hs_ctx(0, 0, NULL, NULL);
+        hbuf ch = {0};
+        ch_opts o = {0};
+        if (tls12) {
+            o.versions = only12;
+            o.n_versions = 1;
+        }
+        build_ch(&ch, &o);
+        hb_put(&ch, partial_cke, sizeof partial_cke);
+        expect_server_fails(sc, &ch, TLSV_R_UNEXPECTED_MESSAGE, TLSV_ALERT_UNEXPECTED_MESSAGE);
+        hb_free(&ch);
+        tlsv_ctx_free(sc);
+    }
+}
+
 static void test_misplaced_extensions(void **state)
 {
     (void)state;
@@ -715,6 +740,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_large_client_hello),
         cmocka_unit_test(test_long_supported_versions),
+        cmocka_unit_test(test_data_after_client_hello),
         cmocka_unit_test(test_duplicate_extensions),
         cmocka_unit_test(test_misplaced_extensions),
         cmocka_unit_test(test_client_hello_lengths),
