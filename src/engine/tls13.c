@@ -68,6 +68,20 @@ int tlsv_tr_hash(tlsv_transcript *tr, uint8_t *out)
     return tlsv_hash_peek(tr->h, out, TLSV_HASH_MAX_LEN) == 0 ? 0 : -1;
 }
 
+int tlsv_tr_hash_with(const tlsv_transcript *tr, tlsv_hash_alg alg, const uint8_t *more,
+                      size_t len, uint8_t *out)
+{
+    if (!tr->h)
+        return tlsv_hash(alg, more, len, out, TLSV_HASH_MAX_LEN) == 0 ? 0 : -1;
+    tlsv_hash_ctx *h = tlsv_hash_dup(tr->h);
+    int rc = h && tlsv_hash_update(h, more, len) == 0 &&
+                     tlsv_hash_final(h, out, TLSV_HASH_MAX_LEN) == 0
+                 ? 0
+                 : -1;
+    tlsv_hash_free(h);
+    return rc;
+}
+
 void tlsv_tr_free(tlsv_transcript *tr)
 {
     tlsv_hash_free(tr->h);
@@ -256,6 +270,22 @@ int tlsv_tls13_check_peer_cv(tlsv_engine *e, const uint8_t *msg, size_t len, con
     return 0;
 }
 
+/* A message written into w (rc: the writer's result), into the transcript
+ * and queued for sending; w is released. 0, or -1 after tlsv_engine_fail. */
+static int add_and_send(tlsv_engine *e, tlsv_transcript *tr, tlsv_writer *w, int rc,
+                        const tlsv_error *err)
+{
+    if (rc == 0)
+        rc = tlsv_tr_add(tr, tlsv_wr_data(w), tlsv_wr_len(w)) == 0 &&
+                     tlsv_engine_send_handshake(e, tlsv_wr_data(w), tlsv_wr_len(w)) == 0
+                 ? 0
+                 : -1;
+    tlsv_wr_release(w);
+    if (rc != 0)
+        return e->state == TLSV_ES_FAILED ? -1 : tlsv_engine_fail_err(e, err);
+    return 0;
+}
+
 int tlsv_tls13_send_client_auth(tlsv_engine *e, tlsv_transcript *tr, size_t hlen,
                                 tlsv_bytes context, tlsv_bytes sigalgs)
 {
@@ -270,14 +300,8 @@ int tlsv_tls13_send_client_auth(tlsv_engine *e, tlsv_transcript *tr, size_t hlen
     if (!tlsv_wr_init_growable(&w, 2048, TLSV_MAX_HANDSHAKE_MESSAGE))
         return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
     int rc = tlsv_msg_write_certificate(&w, TLSV_V_TLS13, context, certs, n, &err);
-    if (rc == 0)
-        rc = tlsv_tr_add(tr, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0 &&
-                     tlsv_engine_send_handshake(e, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0
-                 ? 0
-                 : -1;
-    tlsv_wr_release(&w);
-    if (rc != 0)
-        return e->state == TLSV_ES_FAILED ? -1 : tlsv_engine_fail_err(e, &err);
+    if (add_and_send(e, tr, &w, rc, &err) != 0)
+        return -1;
     if (!scheme)
         return 0; /* an empty Certificate: the server decides */
     uint8_t th[TLSV_HASH_MAX_LEN], input[200], sig[1024];
@@ -293,14 +317,8 @@ int tlsv_tls13_send_client_auth(tlsv_engine *e, tlsv_transcript *tr, size_t hlen
         return tlsv_engine_fail(e, TLSV_R_OUT_OF_MEMORY, TLSV_ALERT_INTERNAL_ERROR, "oom");
     rc = tlsv_msg_write_certificate_verify(&w, TLSV_V_TLS13, scheme, (tlsv_bytes){sig, sig_len},
                                            &err);
-    if (rc == 0)
-        rc = tlsv_tr_add(tr, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0 &&
-                     tlsv_engine_send_handshake(e, tlsv_wr_data(&w), tlsv_wr_len(&w)) == 0
-                 ? 0
-                 : -1;
-    tlsv_wr_release(&w);
-    if (rc != 0)
-        return e->state == TLSV_ES_FAILED ? -1 : tlsv_engine_fail_err(e, &err);
+    if (add_and_send(e, tr, &w, rc, &err) != 0)
+        return -1;
     return 0;
 }
 

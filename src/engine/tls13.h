@@ -32,6 +32,12 @@ int tlsv_tr_begin(tlsv_transcript *tr, tlsv_hash_alg alg);
 int tlsv_tr_hrr_restart(tlsv_transcript *tr);
 /* The hash of everything so far (hash length bytes into out). */
 int tlsv_tr_hash(tlsv_transcript *tr, uint8_t *out);
+/* The hash of the transcript followed by `len` more bytes that are not
+ * added to it (a ClientHello truncated before its binders, RFC 8446
+ * §4.2.11.2); with no transcript begun yet, of those bytes alone under
+ * `alg`. Returns 0 or -1. */
+int tlsv_tr_hash_with(const tlsv_transcript *tr, tlsv_hash_alg alg, const uint8_t *more,
+                      size_t len, uint8_t *out);
 void tlsv_tr_free(tlsv_transcript *tr);
 
 /* The signature schemes tlsv offers and accepts, in preference order. */

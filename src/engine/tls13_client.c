@@ -140,16 +140,7 @@ static int fill_binder(tlsv_engine *e, uint8_t *msg, size_t len, size_t truncate
     tlsv_error err;
     int rc;
     memset(&ks, 0, sizeof ks);
-    if (c->tr.h) {
-        tlsv_hash_ctx *h = tlsv_hash_dup(c->tr.h);
-        rc = h && tlsv_hash_update(h, msg, truncated) == 0 &&
-                     tlsv_hash_final(h, th, sizeof th) == 0
-                 ? 0
-                 : -1;
-        tlsv_hash_free(h);
-    } else {
-        rc = tlsv_hash(hash, msg, truncated, th, sizeof th) == 0 ? 0 : -1;
-    }
+    rc = tlsv_tr_hash_with(&c->tr, hash, msg, truncated, th);
     if (rc == 0)
         rc = tlsv_ks13_init(&ks, hash, s->psk, s->psk_len) == 0 &&
                      tlsv_ks13_binder_key(&ks, key) == 0 &&

@@ -236,16 +236,7 @@ static int resume(tlsv_engine *e, const tlsv_client_hello *ch, const uint8_t *ms
     size_t truncated = TLSV_HS_HEADER_LEN + ch->psk_binders_offset;
     uint8_t th[TLSV_HASH_MAX_LEN];
     int rc;
-    if (s->tr.h) {
-        tlsv_hash_ctx *h = tlsv_hash_dup(s->tr.h);
-        rc = h && tlsv_hash_update(h, msg, truncated) == 0 &&
-                     tlsv_hash_final(h, th, sizeof th) == 0
-                 ? 0
-                 : -1;
-        tlsv_hash_free(h);
-    } else {
-        rc = tlsv_hash(suite->hash, msg, truncated, th, sizeof th) == 0 ? 0 : -1;
-    }
+    rc = tlsv_tr_hash_with(&s->tr, suite->hash, msg, truncated, th);
     if (rc == 0)
         rc = tlsv_ks13_init(&s->ks, suite->hash, t.psk, t.psk_len);
     bool peer_cert = t.peer_cert;
