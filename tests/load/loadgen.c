@@ -26,15 +26,18 @@
  * the rate.
  *
  * Exit status: 0 all good; 1 any failure, the server's idle RSS grew by
- * more than --rss-growth percent between the baseline after the warm-up and
- * the end, the server did not come back to idle (threads left) within 15 s,
+ * more than --rss-growth percent AND more than --rss-slack KiB between the
+ * baseline after the warm-up and the end (an idle glibc process's RSS moves
+ * by a few MiB with whichever freed blocks happen to be trimmed: +3.8 and
+ * +4.8 MiB were seen over 55,000-68,000 handshakes with no leak, once +54 %
+ * of a low baseline; leaks proper are leak10k's and LeakSanitizer's), the server did not come back to idle (threads left) within 15 s,
  * or the server process vanished; 2 bad usage or setup.
  *
  * Usage (tests/load/run_load.py starts the server and runs this):
  *   loadgen --port PORT --cafile CA.pem --pid SERVER_PID [--host 127.0.0.1]
  *           [--servername localhost] [--clients 200] [--duration 60]
  *           [--min-bytes 4096] [--max-bytes 65536] [--warmup 10] [--sample 5]
- *           [--rss-growth 25]
+ *           [--rss-growth 25] [--rss-slack 8192]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,9 +67,9 @@
 
 static struct {
     const char *host, *cafile, *servername;
-    int port, pid, clients, duration, warmup, sample, rss_growth;
+    int port, pid, clients, duration, warmup, sample, rss_growth, rss_slack;
     size_t min_bytes, max_bytes;
-} opt = {"127.0.0.1", NULL, "localhost", 0, 0, 200, 60, 10, 5, 25, 4096, 65536};
+} opt = {"127.0.0.1", NULL, "localhost", 0, 0, 200, 60, 10, 5, 25, 8192, 4096, 65536};
 
 static tlsv_ctx *ctx13, *ctx12;
 static atomic_bool stop;
@@ -437,7 +440,7 @@ static int usage(void)
             "usage: loadgen --port PORT --cafile CA.pem --pid SERVER_PID [--host 127.0.0.1]\n"
             "               [--servername localhost] [--clients 200] [--duration 60]\n"
             "               [--min-bytes 4096] [--max-bytes 65536] [--warmup 10] [--sample 5]\n"
-            "               [--rss-growth 25]\n");
+            "               [--rss-growth 25] [--rss-slack 8192]\n");
     return 2;
 }
 
@@ -472,7 +475,7 @@ static tlsv_ctx *client_ctx(int max_version)
 int main(int argc, char **argv)
 {
     enum { O_PORT = 256, O_HOST, O_CAFILE, O_SERVERNAME, O_PID, O_CLIENTS, O_DURATION,
-           O_MIN, O_MAX, O_WARMUP, O_SAMPLE, O_GROWTH };
+           O_MIN, O_MAX, O_WARMUP, O_SAMPLE, O_GROWTH, O_SLACK };
     static const struct option longopts[] = {
         {"port", required_argument, NULL, O_PORT},
         {"host", required_argument, NULL, O_HOST},
@@ -486,6 +489,7 @@ int main(int argc, char **argv)
         {"warmup", required_argument, NULL, O_WARMUP},
         {"sample", required_argument, NULL, O_SAMPLE},
         {"rss-growth", required_argument, NULL, O_GROWTH},
+        {"rss-slack", required_argument, NULL, O_SLACK},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
@@ -505,6 +509,7 @@ int main(int argc, char **argv)
         case O_WARMUP: if (!int_arg(optarg, 0, 86400, &v)) return usage(); opt.warmup = (int)v; break;
         case O_SAMPLE: if (!int_arg(optarg, 1, 3600, &v)) return usage(); opt.sample = (int)v; break;
         case O_GROWTH: if (!int_arg(optarg, 0, 10000, &v)) return usage(); opt.rss_growth = (int)v; break;
+        case O_SLACK: if (!int_arg(optarg, 0, 1 << 20, &v)) return usage(); opt.rss_slack = (int)v; break;
         default: return usage();
         }
     }
@@ -643,9 +648,9 @@ int main(int argc, char **argv)
     if (rss_base > 0 && rss_final > 0) {
         double growth = 100.0 * (double)(rss_final - rss_base) / (double)rss_base;
         printf("loadgen: server VmRSS idle: %ld KiB after warm-up, %ld KiB at the end: %+.1f%% "
-               "(limit +%d%%)\n",
-               rss_base, rss_final, growth, opt.rss_growth);
-        if (growth > opt.rss_growth) {
+               "(limit +%d%% and +%d KiB)\n",
+               rss_base, rss_final, growth, opt.rss_growth, opt.rss_slack);
+        if (growth > opt.rss_growth && rss_final - rss_base > opt.rss_slack) {
             printf("loadgen: FAIL: the server's idle RSS grew by %.1f%%\n", growth);
             status = 1;
         }
